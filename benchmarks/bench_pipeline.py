@@ -1,0 +1,445 @@
+"""End-to-end throughput of ``glossnorm normalise`` against two baselines, in one run.
+
+    PYTHONPATH=src python benchmarks/bench_pipeline.py            # 50 MB, full table
+    PYTHONPATH=src python benchmarks/bench_pipeline.py --quick    # 5 MB smoke run
+    PYTHONPATH=src python benchmarks/bench_pipeline.py --profile 5  # cProfile, 1 worker
+
+Everything runs on the same generated text (gen_corpus.py; glossaries from
+gen_glossary.py; both are generated on first use into ``benchmarks/_work/``):
+
+(a) glossnorm, exact dedup, 1 worker, 10,000 entries, driven like the CLI does
+    (``load_glossary`` + ``pipeline.run`` + ``OutputWriter`` into a temp folder): the time
+    includes loading the glossary, building the matcher and writing the output;
+(b) Sudachi baseline: tokenise all text (mode C, chunks under 49,149 bytes), look every
+    token up in a dict of the glossary's variant forms and rebuild the text: what a
+    GiNZA/spaCy pipeline would have to do. Dictionary loading is *not* timed;
+(c) regex baseline: one alternation of the same variants, longest first, one ``sub`` with a
+    dict lookup. Compilation is *not* timed; with thousands of entries it is too slow for
+    the whole corpus, so it runs on a prefix (``--regex-mb``, at least 1 MB) and the table
+    says so;
+(d) glossnorm with 100 / 10,000 / 100,000 entries (same text);
+(e) ``workers=2`` against ``workers=1`` (10,000 entries): speed-up and a byte comparison of
+    every output file;
+(f) peak RSS of a fresh subprocess per corpus size (``--rss-mb``, default 10 and 50), read
+    from ``resource.getrusage`` (self and children), and its growth.
+
+The baselines' untimed setup makes every ratio conservative. Timings are printed, never
+asserted; this script is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[0] / "src"))
+sys.path.insert(0, str(HERE))
+
+from glossnorm.dedup import DedupConfig  # noqa: E402
+from glossnorm.glossary import Glossary, load_glossary  # noqa: E402
+from glossnorm.match import Matcher  # noqa: E402
+from glossnorm.pipeline import Options, run  # noqa: E402
+from glossnorm.write import OutputWriter, summary_dict  # noqa: E402
+
+WORK = HERE / "_work"
+SUDACHI_MAX_BYTES = 49_000  # Sudachi refuses input over 49,149 bytes
+SIZES = (100, 10_000, 100_000)
+MAIN = 10_000
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def ensure_inputs(mb: float, sizes: tuple[int, ...]) -> Path:
+    """Generate the glossaries and the corpus if they are missing; return the corpus dir."""
+    import gen_corpus
+    import gen_glossary
+
+    missing = [s for s in sizes if not (WORK / f"glossary-{s}").is_dir()]
+    if missing:
+        print(f"generating glossaries {missing} ...", file=sys.stderr)
+        gen_glossary.write_sizes(missing, WORK, gen_glossary.default_glossary_path(), check=False)
+    corpus = WORK / f"corpus-{mb:g}mb"
+    # A bigger corpus already generated serves too: its first files are the smaller one.
+    for d in sorted(WORK.glob("corpus-*mb")):
+        if float(d.name[7:-2]) >= mb and any(d.glob("*.txt")):
+            return d
+    print(f"generating a {mb:g} MB corpus ...", file=sys.stderr)
+    gen_corpus.generate(mb, corpus, WORK / f"glossary-{MAIN}", gen_corpus.ROOT / "corpus")
+    return corpus
+
+
+def take_mb(corpus: Path, mb: float) -> tuple[list[Path], int]:
+    """The first documents of ``corpus`` adding up to ``mb`` MB; (files, bytes)."""
+    files: list[Path] = []
+    total = 0
+    for f in sorted(corpus.glob("*.txt")):
+        if total >= mb * 1_000_000:
+            break
+        files.append(f)
+        total += f.stat().st_size
+    return files, total
+
+
+def read_all(files: list[Path]) -> str:
+    return "".join(f.read_text(encoding="utf-8") + "\n" for f in files)
+
+
+def prefix_mb(text: str, mb: float) -> str:
+    """A prefix of ``text`` of at least ``mb`` MB, cut at a line end."""
+    cut = int(mb * 1_000_000 / 3)  # Japanese: about 3 bytes a character
+    while cut < len(text) and len(text[:cut].encode()) < mb * 1_000_000:
+        cut += cut // 2
+    nl = text.find("\n", cut)
+    return text if nl < 0 else text[: nl + 1]
+
+
+def variant_map(gl: Glossary) -> dict[str, str]:
+    """variant form → canonical form, for the variants a context-free rewriter can apply."""
+    out: dict[str, str] = {}
+    for e in gl.entries:
+        for v in e.variants:
+            if not v.keep and not v.rule.has_context:
+                out[v.form] = e.canonical(v.lang)
+    return out
+
+
+# --------------------------------------------------------------------------- the runs
+
+
+@dataclass
+class Timing:
+    seconds: float
+    nbytes: int
+    setup: float = 0.0  # part of ``seconds`` spent loading the glossary / building the matcher
+    note: str = ""
+    glossary: Glossary | None = None
+
+    @property
+    def mbps(self) -> float:
+        return self.nbytes / 1e6 / self.seconds
+
+
+def run_glossnorm(
+    files: list[Path], glossary: Path, workers: int, out: Path, dedup: str = "exact",
+    index: Path | None = None,
+) -> Timing:
+    """What ``glossnorm normalise FILES --glossary G --out OUT --dedup D --workers N`` does."""
+    nbytes = sum(f.stat().st_size for f in files)
+    t0 = time.perf_counter()
+    gl = load_glossary(glossary)
+    t_load = time.perf_counter() - t0
+    opts = Options(dedup=DedupConfig(mode=dedup), workers=workers)  # type: ignore[arg-type]
+    with OutputWriter(out, True, True) as writer:
+        events, stats, idx = run([str(f) for f in files], gl, opts, index)
+        try:
+            for doc, evs in events:
+                writer.document(doc, evs)
+            idx.commit()
+        finally:
+            idx.close()
+        writer.commit(summary_dict(stats, {"glossary": {"entries": len(gl)}}))
+    return Timing(time.perf_counter() - t0, nbytes, t_load, glossary=gl)
+
+
+def matcher_build_seconds(gl: Glossary) -> float:
+    t0 = time.perf_counter()
+    Matcher(gl)
+    return time.perf_counter() - t0
+
+
+def sudachi_baseline(text: str, forms: dict[str, str]) -> Timing:
+    from sudachipy import Dictionary, SplitMode
+
+    tok = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+    tok.tokenize("準備")  # untimed warm-up
+    t0 = time.perf_counter()
+    out: list[str] = []
+    get = forms.get
+    for chunk in _chunks(text, SUDACHI_MAX_BYTES):
+        for m in tok.tokenize(chunk):
+            s = m.surface()
+            out.append(get(s, s))
+    "".join(out)
+    return Timing(time.perf_counter() - t0, len(text.encode()))
+
+
+def _chunks(text: str, max_bytes: int) -> list[str]:
+    """Whole lines packed into chunks under ``max_bytes`` of UTF-8 (long lines are cut)."""
+    chunks: list[str] = []
+    buf: list[str] = []
+    size = 0
+    for line in text.splitlines(keepends=True):
+        n = len(line.encode())
+        while n > max_bytes:  # never in the generated corpus; cut by characters
+            head = line[: max_bytes // 4]
+            chunks.append(head)
+            line = line[len(head) :]
+            n = len(line.encode())
+        if size + n > max_bytes:
+            chunks.append("".join(buf))
+            buf, size = [], 0
+        buf.append(line)
+        size += n
+    if buf:
+        chunks.append("".join(buf))
+    return chunks
+
+
+def regex_baseline(text: str, forms: dict[str, str]) -> tuple[Timing, float]:
+    """(timing of the sub, compile seconds)."""
+    t0 = time.perf_counter()
+    rx = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rx.sub(lambda m: forms[m.group()], text)
+    return Timing(time.perf_counter() - t0, len(text.encode())), compile_s
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(folder.iterdir())
+        if f.is_file()
+    }
+
+
+# --------------------------------------------------------------------------- RSS (subprocess)
+
+
+def rss_child(args: argparse.Namespace) -> int:
+    """Run glossnorm once in this fresh process and print timing and peak RSS as JSON."""
+    files, _ = take_mb(args.corpus, args.mb)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        t = run_glossnorm(files, args.glossary, args.workers, Path(tmp) / "out", args.dedup)
+    scale = 1 if sys.platform != "darwin" else 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+    print(json.dumps({
+        "seconds": t.seconds,
+        "bytes": t.nbytes,
+        "self_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // scale,
+        "children_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // scale,
+    }))
+    return 0
+
+
+def measure_rss(corpus: Path, mb: float, glossary: Path, workers: int, dedup: str) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--rss-child", "--mb", str(mb), "--corpus", str(corpus),
+           "--glossary", str(glossary), "--workers", str(workers), "--dedup", dedup]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                         env={**os.environ, "PYTHONPATH": str(HERE.parents[0] / "src")})
+    if res.returncode != 0:
+        raise RuntimeError(f"RSS run failed:\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile(corpus: Path, mb: float, glossary: Path, top: int) -> None:
+    files, nbytes = take_mb(corpus, mb)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        pr = cProfile.Profile()
+        t0 = time.perf_counter()
+        pr.enable()
+        run_glossnorm(files, glossary, 1, Path(tmp) / "out")
+        pr.disable()
+        dt = time.perf_counter() - t0
+    print(f"profiled {nbytes / 1e6:.1f} MB, {glossary.name}, 1 worker: {dt:.1f} s under cProfile")
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        pstats.Stats(pr, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
+        print(buf.getvalue())
+
+
+# --------------------------------------------------------------------------- main
+
+
+def fmt_ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.1f}x" if a and b else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=50.0, help="corpus size (default 50)")
+    ap.add_argument("--quick", action="store_true", help="5 MB smoke run (RSS at 1 and 5 MB)")
+    ap.add_argument("--regex-mb", type=float, default=1.0,
+                    help="regex baseline sample for >= 1,000 entries (default 1 MB)")
+    ap.add_argument("--sudachi-mb", type=float, default=0.0,
+                    help="Sudachi baseline on a prefix of this size (default: all text)")
+    ap.add_argument("--rss-mb", default="10,50", help="corpus sizes for the RSS runs")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="glossary sizes")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: a-f or sudachi,"
+                    "regex,sizes,workers,rss")
+    ap.add_argument("--profile", type=float, default=0.0, metavar="MB",
+                    help="only profile a run on MB of text (1 worker, 10k entries)")
+    ap.add_argument("--json", type=Path, default=WORK / "results.json")
+    # internal: one RSS measurement in a fresh process
+    ap.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--glossary", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--dedup", default="exact", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.rss_child:
+        return rss_child(args)
+
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    if MAIN not in sizes:
+        sizes = (*sizes, MAIN)
+    mb = 5.0 if args.quick else args.mb
+    rss_mb = [1.0, 5.0] if args.quick else [float(x) for x in args.rss_mb.split(",")]
+    WORK.mkdir(exist_ok=True)
+    corpus = ensure_inputs(max(mb, *rss_mb), sizes)
+    gdir = {s: WORK / f"glossary-{s}" for s in sizes}
+    if args.profile:
+        profile(corpus, args.profile, gdir[MAIN], 30)
+        return 0
+    skip = set(args.skip.split(",")) - {""}
+    files, nbytes = take_mb(corpus, mb)
+    print(f"corpus: {len(files)} documents, {nbytes / 1e6:.1f} MB ({corpus}); "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+          file=sys.stderr)
+
+    rows: list[dict[str, object]] = []
+    res: dict[str, Timing] = {}
+    notes: list[str] = []
+
+    def step(name: str, fn: Callable[[], Timing]) -> Timing:
+        print(f"  {name} ...", file=sys.stderr, end="", flush=True)
+        t = fn()
+        print(f" {t.seconds:.1f} s, {t.mbps:.2f} MB/s", file=sys.stderr)
+        res[name] = t
+        return t
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=WORK))
+    try:
+        # (a) and (d): glossnorm at each glossary size, 1 worker.
+        for s in sorted(sizes, key=lambda s: s != MAIN):
+            if s != MAIN and ({"d", "sizes"} & skip):
+                continue
+            out = tmp / f"out-{s}-w1"
+            t = step(f"glossnorm {s:,} entries, 1 worker",
+                     lambda s=s, out=out: run_glossnorm(files, gdir[s], 1, out))  # type: ignore[misc]
+            assert t.glossary is not None
+            t.setup += matcher_build_seconds(t.glossary)
+            t.glossary = None
+            t.note = f"glossary {s:,}"
+        # (e) workers.
+        w2: Timing | None = None
+        identical: bool | None = None
+        if not ({"e", "workers"} & skip):
+            w2 = step("glossnorm 10,000 entries, 2 workers",
+                      lambda: run_glossnorm(files, gdir[MAIN], 2, tmp / "out-w2"))
+            identical = tree_digest(tmp / f"out-{MAIN}-w1") == tree_digest(tmp / "out-w2")
+        shutil.rmtree(tmp / "out-w2", ignore_errors=True)
+
+        gl = load_glossary(gdir[MAIN])
+        forms = variant_map(gl)
+        text = read_all(files)
+        # (b) Sudachi.
+        sud: Timing | None = None
+        if not ({"b", "sudachi"} & skip):
+            stext = prefix_mb(text, args.sudachi_mb) if args.sudachi_mb else text
+            sud = step("Sudachi mode C + dict lookup", lambda: sudachi_baseline(stext, forms))
+            if args.sudachi_mb:
+                sud.note = f"on a {sud.nbytes / 1e6:.1f} MB prefix"
+        # (c) regex, 10k (sampled) and 100 (whole text when small).
+        rx: Timing | None = None
+        if not ({"c", "regex"} & skip):
+            rtext = prefix_mb(text, max(1.0, args.regex_mb))
+            rx, comp = regex_baseline(rtext, forms)
+            rx.note = (f"{len(forms):,} variants; on a {rx.nbytes / 1e6:.1f} MB prefix; "
+                       f"compile {comp:.1f} s untimed")
+            res["regex alternation, 10,000 entries"] = rx
+            print(f"  regex 10,000 entries: {rx.seconds:.1f} s, {rx.mbps:.2f} MB/s", file=sys.stderr)
+            small = min(sizes)
+            if small < MAIN:
+                f_small = variant_map(load_glossary(gdir[small]))
+                r2, comp2 = regex_baseline(text, f_small)
+                r2.note = f"{len(f_small):,} variants; whole text; compile {comp2:.2f} s untimed"
+                res[f"regex alternation, {small:,} entries"] = r2
+                print(f"  regex {small} entries: {r2.seconds:.1f} s", file=sys.stderr)
+        del text
+
+        # (f) RSS in fresh subprocesses.
+        rss: dict[float, dict[str, float]] = {}
+        if not ({"f", "rss"} & skip):
+            for m in rss_mb:
+                print(f"  RSS run {m:g} MB ...", file=sys.stderr, end="", flush=True)
+                rss[m] = measure_rss(corpus, m, gdir[MAIN], 1, "exact")
+                print(f" {rss[m]['self_kib'] / 1024:.0f} MiB", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # ---- the table
+    main_t = res[f"glossnorm {MAIN:,} entries, 1 worker"]
+    sud_mbps = sud.mbps if sud else None
+    rx_mbps = rx.mbps if rx else None
+    hdr = f"| {'run':<40} | {'MB':>5} | {'s':>6} | {'MB/s':>6} | {'vs Sudachi':>10} | {'vs regex':>8} | note"
+    lines = [hdr, "|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|------"]
+    for name, t in res.items():
+        note = t.note
+        if name.startswith("glossnorm"):
+            note = (note + "; " if note else "") + f"setup {t.setup:.1f} s incl."
+        lines.append(
+            f"| {name:<40} | {t.nbytes / 1e6:5.1f} | {t.seconds:6.1f} | {t.mbps:6.2f} | "
+            f"{fmt_ratio(t.mbps, sud_mbps):>10} | {fmt_ratio(t.mbps, rx_mbps):>8} | {note}"
+        )
+    print("\n".join(lines))
+    print()
+    summary: dict[str, object] = {"mb": nbytes / 1e6, "cores": os.cpu_count()}
+    if sud_mbps:
+        summary["vs_sudachi"] = main_t.mbps / sud_mbps
+        print(f"(a) 10k entries, 1 worker: {main_t.mbps / sud_mbps:.1f}x Sudachi (target >= 8x)")
+    if rx_mbps:
+        summary["vs_regex"] = main_t.mbps / rx_mbps
+        print(f"(a) 10k entries, 1 worker: {main_t.mbps / rx_mbps:.1f}x regex (target >= 5x)")
+    big, small_t = res.get(f"glossnorm {max(sizes):,} entries, 1 worker"), res.get(
+        f"glossnorm {min(sizes):,} entries, 1 worker")
+    if big and small_t and big is not small_t:
+        r_all = big.seconds / small_t.seconds
+        r_run = (big.seconds - big.setup) / (small_t.seconds - small_t.setup)
+        summary.update(size_ratio=r_all, size_ratio_excl_setup=r_run)
+        print(f"(d) time {max(sizes):,} / {min(sizes):,} entries: {r_all:.2f}x end to end, "
+              f"{r_run:.2f}x excluding glossary load + matcher build (target <= 1.3x)")
+    if w2 is not None:
+        summary.update(speedup_2_workers=main_t.seconds / w2.seconds, identical=identical)
+        print(f"(e) 2 workers: {main_t.seconds / w2.seconds:.2f}x speed-up (target >= 1.7x); "
+              f"output byte-identical to 1 worker: {identical}")
+    if rss:
+        for m, r in rss.items():
+            print(f"(f) peak RSS at {m:g} MB: {r['self_kib'] / 1024:.0f} MiB "
+                  f"(children {r['children_kib'] / 1024:.0f} MiB), {r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
+        lo, hi = min(rss), max(rss)
+        growth = (rss[hi]["self_kib"] - rss[lo]["self_kib"]) / 1024
+        summary["rss_mib"] = {str(k): v["self_kib"] / 1024 for k, v in rss.items()}
+        print(f"(f) RSS growth {lo:g} -> {hi:g} MB of input: {growth:+.0f} MiB "
+              "(exact dedup, in-memory index as the CLI's default)")
+    summary["rows"] = {k: {"seconds": v.seconds, "bytes": v.nbytes, "mbps": v.mbps,
+                           "setup": v.setup, "note": v.note} for k, v in res.items()}
+    summary["notes"] = notes
+    summary["date"] = time.strftime("%Y-%m-%d %H:%M")
+    args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"\n(results also in {args.json})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

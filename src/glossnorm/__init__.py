@@ -1,0 +1,3 @@
+"""glossnorm: glossary-driven bilingual normalisation of Japanese/English news corpora."""
+
+__version__ = "0.1.0"

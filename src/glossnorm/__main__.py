@@ -1,0 +1,5 @@
+"""`python -m glossnorm` runs the CLI."""
+
+from glossnorm.cli import main
+
+main()

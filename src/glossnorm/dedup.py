@@ -1,0 +1,560 @@
+"""Exact and near-duplicate removal of segments, after normalisation, across runs.
+
+Why after normalisation: machine translation hides re-posted paragraphs behind different
+transliterations (ブリンカーン / ブリンケン); once the glossary has rewritten them, the copies
+are exact or near copies.
+
+Two halves, so the expensive part runs in worker processes:
+
+* :func:`fingerprint` (pure, picklable result) folds the text (NFKC, all whitespace and
+  zero-width characters removed), hashes it for exact matching, and for long enough segments
+  builds the character n-gram shingle set and its MinHash signature (:mod:`glossnorm.minhash`).
+* :class:`DedupIndex` checks fingerprints one by one in input order, in the main process.
+  The first occurrence is kept; later copies are reported as :class:`DupHit`. LSH bands only
+  propose candidates: a near hit is always confirmed with the exact Jaccard similarity of the
+  shingle sets, and among confirmed candidates the earliest indexed segment wins (so a rerun
+  reports exactly what the first run reported).
+
+The index is an SQLite database (in memory without a path). One run is one transaction:
+:meth:`DedupIndex.commit` makes it durable; closing without committing, or an exception
+inside ``with DedupIndex(...)``, leaves the file as it was before the run. Nothing but the
+index lives in memory: candidate lookup and verification are SQL queries.
+
+Rerun semantics: a segment whose (doc, seg) is already in the index *from an earlier run*
+with the same exact hash is "already indexed": it is kept and not reported as a duplicate of
+itself. Copies that were duplicates the first time were never indexed, so they are reported
+again, against the same kept segment. Re-running a batch therefore changes neither the index
+nor the report. If the text of an indexed (doc, seg) changed, its old version is dropped and
+the new text is checked like any other segment.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from glossnorm import minhash as mh
+from glossnorm.errors import InputError, UsageError
+
+Mode = Literal["exact", "near", "off"]
+MODES: tuple[Mode, ...] = ("exact", "near", "off")
+
+FORMAT = "glossnorm-dedup"
+FORMAT_VERSION = "1"
+
+# Invisible characters that survive NFKC and ``str.split`` but must not make copies differ.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """How to deduplicate. Defaults come from ``eval/dedup/run_eval.py`` (see docs/dedup.md).
+
+    ``threshold``: exact Jaccard similarity of the character ``ngram`` sets at or above which
+    two segments are near duplicates. ``min_near_chars``: segments shorter than this (folded
+    characters) are only ever deduplicated exactly; a one-character change in a headline is
+    often a different headline. ``doc_ratio``: share of a document's segments that must
+    duplicate one earlier document for a :class:`DocDup`. ``bands``/``rows``: LSH layout,
+    0 = derived from ``threshold`` and ``num_perm``.
+    """
+
+    mode: Mode = "near"
+    threshold: float = 0.6
+    ngram: int = 5
+    num_perm: int = 128
+    min_near_chars: int = 30
+    doc_ratio: float = 0.8
+    bands: int = 0
+    rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"--dedup must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not 0.0 < self.threshold <= 1.0:
+            raise UsageError(f"--dedup-threshold must be in (0, 1], got {self.threshold}")
+        if not 0.0 < self.doc_ratio <= 1.0:
+            raise UsageError(f"doc_ratio must be in (0, 1], got {self.doc_ratio}")
+        if self.ngram < 1 or self.num_perm < 1 or self.min_near_chars < 0:
+            raise UsageError("ngram and num_perm must be >= 1 and min_near_chars >= 0")
+        if (self.bands or self.rows) and self.bands * self.rows > self.num_perm:
+            raise UsageError(f"bands x rows must be <= num_perm ({self.num_perm})")
+
+    @property
+    def lsh(self) -> tuple[int, int]:
+        """(bands, rows) used when a new index is created."""
+        if self.bands and self.rows:
+            return self.bands, self.rows
+        return mh.choose_bands(self.threshold, self.num_perm)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the index needs to know about one segment; computed in worker processes."""
+
+    exact: bytes  # 16-byte BLAKE2b of the folded text
+    minhash: bytes | None  # num_perm little-endian uint32 (None: exact only)
+    shingles: bytes | None  # sorted unique uint32 n-gram hashes
+    length: int  # folded characters
+    bands: bytes | None = None  # int64 LSH keys for ``DedupConfig.lsh`` (saves the index work)
+
+    def signature(self) -> mh.U32:
+        assert self.minhash is not None
+        return np.frombuffer(self.minhash, dtype="<u4").astype(np.uint32)
+
+    def band_keys(self, bands: int, rows: int, cfg: DedupConfig) -> npt.NDArray[np.int64]:
+        """LSH keys for this (bands, rows) layout: precomputed if it is the config's."""
+        if self.bands is not None and (bands, rows) == cfg.lsh:
+            return np.frombuffer(self.bands, dtype="<i8").astype(np.int64)
+        return mh.band_keys(self.signature(), bands, rows)[0]
+
+    def shingle_set(self) -> mh.U32:
+        assert self.shingles is not None
+        return np.frombuffer(self.shingles, dtype="<u4").astype(np.uint32)
+
+
+@dataclass(frozen=True)
+class DupHit:
+    """A checked segment duplicates the kept segment ``(doc, seg)``."""
+
+    kind: Literal["exact", "near"]
+    doc: str
+    seg: int
+    similarity: float  # 1.0 for exact
+
+
+@dataclass(frozen=True)
+class DocDup:
+    """Document ``doc`` is (mostly) a re-post of the earlier document ``duplicate_of``.
+
+    An extra record: the segments are still reported one by one as :class:`DupHit`.
+    ``segments``: indexes of ``doc``'s segments that duplicate ``duplicate_of``; ``total``:
+    segments of ``doc`` that were checked; ``similarity``: length-weighted share of ``doc``
+    covered by those copies (1.0 = a verbatim re-post).
+    """
+
+    doc: str
+    duplicate_of: str
+    segments: tuple[int, ...]
+    total: int
+    similarity: float
+
+
+def fold(text: str) -> str:
+    """The text exact hashes and shingles are built from: NFKC, no whitespace at all."""
+    return "".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+
+
+@functools.lru_cache(maxsize=8)
+def _perms(num_perm: int) -> tuple[mh.U32, mh.U32]:
+    return mh.permutations(num_perm)
+
+
+def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
+    """Fingerprint of one (normalised) segment text. Pure: same text, same bytes."""
+    return fingerprints([text], cfg)[0]
+
+
+def fingerprints(texts: Sequence[str], cfg: DedupConfig) -> list[Fingerprint]:
+    """:func:`fingerprint` of many texts; several times faster per text (one numpy pass for
+    the whole batch), so workers should call this on their chunk of segments."""
+    folded = [fold(t) for t in texts]
+    exact = [hashlib.blake2b(f.encode("utf-8"), digest_size=16).digest() for f in folded]
+    near_min = max(cfg.min_near_chars, 1)
+    near = [i for i, f in enumerate(folded) if cfg.mode == "near" and len(f) >= near_min]
+    sigs: dict[int, tuple[bytes, bytes, bytes]] = {}
+    if near:
+        flat, offs = mh.shingle_sets([folded[i] for i in near], cfg.ngram)
+        mins = mh.minhashes(flat, offs, *_perms(cfg.num_perm))
+        keys = mh.band_keys(mins, *cfg.lsh).astype("<i8")
+        mins_le, flat_le = mins.astype("<u4"), flat.astype("<u4")
+        for row, i in enumerate(near):
+            sh = flat_le[offs[row] : offs[row + 1]].tobytes()
+            sigs[i] = (mins_le[row].tobytes(), sh, keys[row].tobytes())
+    out = []
+    for i, f in enumerate(folded):
+        sig, sh, bk = sigs.get(i, (None, None, None))
+        out.append(Fingerprint(exact[i], sig, sh, len(f), bk))
+    return out
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS segs(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order = "first occurrence"
+    doc TEXT NOT NULL,
+    seg INTEGER NOT NULL,
+    exact BLOB NOT NULL,
+    nsh INTEGER NOT NULL,                  -- shingle count, for the Jaccard length bound
+    sig BLOB,                              -- MinHash signature (NULL: exact only)
+    shingles BLOB,
+    UNIQUE(doc, seg)
+);
+CREATE INDEX IF NOT EXISTS segs_exact ON segs(exact);
+"""
+
+
+class _Lsh:
+    """LSH over the kept segments' signatures, in memory (rebuilt from ``segs.sig`` on open).
+
+    Loaded band keys sit in one sorted int64 array (16 bytes per band per segment, loaded
+    with one argsort); keys added during this run go to a dict. Candidates are then cut
+    down by their estimated similarity (signature agreement) before the exact check, so a
+    same-story corpus, where many paragraphs share a band, stays cheap.
+    """
+
+    def __init__(self, num_perm: int, bands: int, rows: int, threshold: float) -> None:
+        self.bands, self.rows = bands, rows
+        self.sigs = np.zeros((0, num_perm), dtype=np.uint32)  # row = segs.id
+        self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
+        self.keys = np.empty(0, dtype=np.int64)
+        self.ids = np.empty(0, dtype=np.int64)
+        self.new: dict[int, int] = {}  # band key -> latest id added this session
+        self.older: dict[int, list[int]] = {}  # band key -> earlier ids, when shared
+        # A pair right at the threshold has an estimate below this with probability ~3e-7.
+        est = threshold - 5.0 * float(np.sqrt(threshold * (1 - threshold) / num_perm))
+        self.min_agree = int(np.floor(est * num_perm)) - 1
+
+    def _grow(self, top: int) -> None:
+        if top < len(self.nsh):
+            return
+        size = max(top + 1, 2 * len(self.nsh), 1024)
+        sigs = np.zeros((size, self.sigs.shape[1]), dtype=np.uint32)
+        sigs[: len(self.sigs)] = self.sigs
+        nsh = np.zeros(size, dtype=np.int64)
+        nsh[: len(self.nsh)] = self.nsh
+        self.sigs, self.nsh = sigs, nsh
+
+    def load(self, ids: npt.NDArray[np.int64], nsh: npt.NDArray[np.int64], sigs: mh.U32) -> None:
+        if len(ids) == 0:
+            return
+        self._grow(int(ids.max()))
+        self.sigs[ids] = sigs
+        self.nsh[ids] = nsh
+        flat = mh.band_keys(sigs, self.bands, self.rows).ravel()
+        order = np.argsort(flat, kind="stable")
+        self.keys = flat[order]
+        self.ids = np.repeat(ids, self.bands)[order]
+
+    def add(self, rid: int, sig: mh.U32, nsh: int, keys: list[int]) -> None:
+        self._grow(rid)
+        self.sigs[rid] = sig
+        self.nsh[rid] = nsh
+        new = self.new
+        for k in [k for k in keys if k in new]:  # rare: the band is shared already
+            self.older.setdefault(k, []).append(new[k])
+        new.update(dict.fromkeys(keys, rid))
+
+    def remove(self, rid: int) -> None:
+        if rid < len(self.nsh):
+            self.nsh[rid] = 0
+
+    def candidates(self, keys: npt.NDArray[np.int64], sig: mh.U32, lo: int, hi: int) -> list[int]:
+        """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
+        found: list[int] = []
+        if len(self.keys):
+            left = np.searchsorted(self.keys, keys, side="left")
+            right = np.searchsorted(self.keys, keys, side="right")
+            for i in np.flatnonzero(right > left).tolist():
+                found.extend(self.ids[left[i] : right[i]].tolist())
+        klist = keys.tolist()
+        found.extend(v for v in map(self.new.get, klist) if v is not None)
+        if self.older:
+            for k in klist:
+                found.extend(self.older.get(k, ()))
+        if not found:
+            return []
+        cand = np.array(sorted(set(found)), dtype=np.int64)
+        n = self.nsh[cand]
+        cand = cand[(n >= max(lo, 1)) & (n <= hi)]
+        if len(cand) == 0:
+            return []
+        agree = np.count_nonzero(self.sigs[cand] == sig, axis=1)
+        return [int(c) for c in cand[agree >= self.min_agree]]
+
+
+@dataclass
+class _DocState:
+    total: int = 0
+    length: int = 0
+    hits: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
+
+
+class DedupIndex:
+    """Sequential duplicate checker backed by SQLite (a file with ``path``, else in memory)."""
+
+    def __init__(self, cfg: DedupConfig, path: str | os.PathLike[str] | None = None) -> None:
+        self.cfg = cfg
+        self.path = os.fspath(path) if path is not None else None
+        self._where = self.path or "in-memory index"
+        self._docs: dict[str, _DocState] = {}
+        try:
+            self._db = sqlite3.connect(
+                self.path or ":memory:", isolation_level=None, timeout=5.0
+            )
+        except sqlite3.Error as exc:
+            raise InputError(f"{self._where}: cannot open the dedup index ({exc})") from None
+        try:
+            self._open()
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            if "locked" in str(exc):
+                raise InputError(
+                    f"{self._where}: the dedup index is in use by another run; wait for it "
+                    "to finish"
+                ) from None
+            raise InputError(f"{self._where}: cannot use the dedup index ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise InputError(
+                f"{self._where}: not a glossnorm dedup index ({exc}); give another --index "
+                "path or delete the file"
+            ) from None
+        except InputError:
+            self._db.close()
+            raise
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        db = self._db
+        # The write lock is taken now, so two runs never interleave their batches.
+        db.execute("BEGIN IMMEDIATE")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "meta" not in tables:
+            raise InputError(
+                f"{self._where}: an SQLite database, but not a glossnorm dedup index; give "
+                "another --index path"
+            )
+        for stmt in _SCHEMA.split(";"):
+            if stmt.strip():
+                db.execute(stmt)
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        bands, rows = self.cfg.lsh
+        want = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "ngram": str(self.cfg.ngram),
+            "num_perm": str(self.cfg.num_perm),
+        }
+        if not meta:
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [*want.items(), ("bands", str(bands)), ("rows", str(rows))],
+            )
+            # The empty schema is committed at once: a crash later leaves a valid empty index.
+            db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+        else:
+            if meta.get("format") != FORMAT:
+                raise InputError(f"{self._where}: not a glossnorm dedup index")
+            if meta.get("version") != FORMAT_VERSION:
+                raise InputError(
+                    f"{self._where}: dedup index format {meta.get('version')} is not supported "
+                    f"(this glossnorm writes {FORMAT_VERSION}); start a new index"
+                )
+            for key in ("ngram", "num_perm"):
+                if meta.get(key) != want[key]:
+                    raise InputError(
+                        f"{self._where}: the index was built with {key}={meta.get(key)}, "
+                        f"this run uses {want[key]}; use the same setting or a new index"
+                    )
+            bands, rows = int(meta["bands"]), int(meta["rows"])
+        self.bands, self.rows = bands, rows
+        self._lsh = _Lsh(self.cfg.num_perm, bands, rows, self.cfg.threshold)
+        if self.cfg.mode == "near":
+            got = db.execute("SELECT id, nsh, sig FROM segs WHERE sig IS NOT NULL").fetchall()
+            if got:
+                self._lsh.load(
+                    np.array([r[0] for r in got], dtype=np.int64),
+                    np.array([r[1] for r in got], dtype=np.int64),
+                    np.frombuffer(b"".join(r[2] for r in got), dtype="<u4")
+                    .reshape(len(got), self.cfg.num_perm)
+                    .astype(np.uint32),
+                )
+        self._start_run()
+
+    def _start_run(self) -> None:
+        """Per-run state: rows kept by this run live in memory until flushed, and are
+        looked up there, so a fresh index costs no SQL query per segment."""
+        db = self._db
+        top = db.execute("SELECT COALESCE(MAX(id), 0) FROM segs").fetchone()[0]
+        seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'segs'").fetchone()
+        self._next_id = max(int(top), int(seq[0]) if seq else 0) + 1
+        self._prior = int(top) > 0  # earlier runs exist: check for reruns, query SQL
+        self._run_exact: dict[bytes, tuple[str, int]] = {}
+        self._run_keys: set[tuple[str, int]] = set()
+        self._buf: list[tuple[object, ...]] = []
+        self._buf_sh: dict[int, tuple[str, int, bytes]] = {}
+
+    # -- checking ------------------------------------------------------------------------
+
+    def check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
+        """Is segment ``(doc, seg)`` a duplicate of a kept one? If not, keep (index) it.
+
+        Segments whose folded text is empty are never duplicates and never indexed.
+        """
+        if self.cfg.mode == "off" or fp.length == 0:
+            return None
+        key = (doc, seg)
+        if key in self._run_keys:  # the same (doc, seg) twice in one run
+            hit = self._find(fp)
+            if hit is None:
+                raise InputError(
+                    f"segment {seg} of document {doc!r} was given twice with different text; "
+                    "document ids must be unique within a run"
+                )
+            self._count(doc, seg, fp, hit)
+            return hit
+        if self._prior:
+            row = self._db.execute(
+                "SELECT id, exact FROM segs WHERE doc = ? AND seg = ?", key
+            ).fetchone()
+            if row is not None:
+                if row[1] == fp.exact:
+                    self._count(doc, seg, fp, None)
+                    return None  # already indexed by an earlier run: not a copy of itself
+                self._db.execute("DELETE FROM segs WHERE id = ?", (row[0],))  # text changed
+                self._lsh.remove(row[0])
+        hit = self._find(fp)
+        if hit is None:
+            self._add(doc, seg, fp)
+        self._count(doc, seg, fp, hit)
+        return hit
+
+    def _find(self, fp: Fingerprint) -> DupHit | None:
+        kept = self._run_exact.get(fp.exact)
+        if kept is None and self._prior:
+            kept = self._db.execute(
+                "SELECT doc, seg FROM segs WHERE exact = ? ORDER BY id LIMIT 1", (fp.exact,)
+            ).fetchone()
+        if kept is not None:
+            return DupHit("exact", kept[0], int(kept[1]), 1.0)
+        if self.cfg.mode != "near" or fp.minhash is None or fp.shingles is None:
+            return None
+        n = len(fp.shingles) // 4
+        t = self.cfg.threshold
+        # |A ∩ B| / |A ∪ B| >= t needs t*|A| <= |B| <= |A|/t.
+        lo, hi = int(np.floor(n * t - 1e-9)), int(np.ceil(n / t + 1e-9))
+        cands = self._lsh.candidates(fp.band_keys(self.bands, self.rows, self.cfg),
+                                     fp.signature(), lo, hi)
+        if not cands:
+            return None
+        mine = fp.shingle_set()
+        # Written rows have smaller ids than buffered ones, so this keeps ascending id order.
+        stored = [c for c in cands if c not in self._buf_sh]
+        for start in range(0, len(stored), 500):  # SQLite's parameter limit
+            part = stored[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT doc, seg, shingles FROM segs WHERE id IN ({','.join('?' * len(part))})"
+                " ORDER BY id",
+                part,
+            )
+            for cdoc, cseg, blob in rows:
+                hit = self._verify(mine, cdoc, int(cseg), blob)
+                if hit is not None:
+                    return hit
+        for c in cands:
+            if c in self._buf_sh:
+                hit = self._verify(mine, *self._buf_sh[c])
+                if hit is not None:
+                    return hit
+        return None
+
+    def _verify(self, mine: mh.U32, doc: str, seg: int, blob: bytes) -> DupHit | None:
+        sim = mh.jaccard(mine, np.frombuffer(blob, dtype="<u4").astype(np.uint32))
+        return DupHit("near", doc, seg, sim) if sim >= self.cfg.threshold else None
+
+    def _add(self, doc: str, seg: int, fp: Fingerprint) -> None:
+        near = self.cfg.mode == "near" and fp.minhash is not None and fp.shingles is not None
+        rid = self._next_id
+        self._next_id += 1
+        nsh = len(fp.shingles) // 4 if near and fp.shingles is not None else 0
+        self._buf.append(
+            (rid, doc, seg, fp.exact, nsh, fp.minhash if near else None,
+             fp.shingles if near else None)
+        )
+        self._run_exact[fp.exact] = (doc, seg)
+        self._run_keys.add((doc, seg))
+        if near and fp.shingles is not None:
+            self._buf_sh[rid] = (doc, seg, fp.shingles)
+            keys = fp.band_keys(self.bands, self.rows, self.cfg).tolist()
+            self._lsh.add(rid, fp.signature(), nsh, keys)
+        if len(self._buf) >= 2048:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write buffered rows (inside the run's transaction: nothing is durable yet)."""
+        if self._buf:
+            self._db.executemany("INSERT INTO segs VALUES (?, ?, ?, ?, ?, ?, ?)", self._buf)
+        self._buf.clear()
+        self._buf_sh.clear()
+
+    # -- documents -----------------------------------------------------------------------
+
+    def _count(self, doc: str, seg: int, fp: Fingerprint, hit: DupHit | None) -> None:
+        st = self._docs.setdefault(doc, _DocState())
+        st.total += 1
+        st.length += fp.length
+        if hit is not None and hit.doc != doc:
+            st.hits.setdefault(hit.doc, []).append((seg, hit.similarity, fp.length))
+
+    def end_document(self, doc: str) -> DocDup | None:
+        """Document-level verdict once all of ``doc``'s segments were checked."""
+        st = self._docs.pop(doc, None)
+        if st is None or not st.hits or st.total == 0:
+            return None
+        # Most duplicated segments wins; ties go to the document hit first (dict order).
+        of, hits = max(st.hits.items(), key=lambda kv: len(kv[1]))
+        if len(hits) < self.cfg.doc_ratio * st.total:
+            return None
+        covered = sum(sim * length for _, sim, length in hits) / max(st.length, 1)
+        return DocDup(doc, of, tuple(s for s, _, _ in hits), st.total, round(covered, 6))
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Make this run durable (and start a new transaction for any further checks)."""
+        try:
+            self._flush()
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            self._start_run()
+        except sqlite3.Error as exc:
+            raise InputError(f"{self._where}: cannot write the dedup index ({exc})") from None
+
+    def close(self) -> None:
+        """Close; anything not committed is rolled back."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        self._db.close()
+
+    def __enter__(self) -> DedupIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+        finally:
+            self.close()
+
+    def __len__(self) -> int:
+        """Number of kept (indexed) segments."""
+        self._flush()
+        return int(self._db.execute("SELECT COUNT(*) FROM segs").fetchone()[0])

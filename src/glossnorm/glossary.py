@@ -1,0 +1,467 @@
+"""Load, validate and render the `.gloss` glossary format (see docs/glossary-format.md).
+
+The glossary is the authority for every rewrite, so a glossary that could rewrite text in
+two ways (a form owned by two entries), never finish (a pathological rule) or damage text
+(a one-character variant without a context rule) is refused before any corpus is read.
+Every problem names ``file:line`` and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from glossnorm.errors import GlossaryError
+from glossnorm.model import Entry, EntryType, Lang, Origin, Rule, Variant
+
+SUFFIX = ".gloss"
+ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+MAX_RULE_LEN = 200
+CONTEXT_WINDOW = 16  # characters each side a before/after rule may look at
+SINGLE_FIELDS = ("type", "ja", "en", "note")
+MULTI_FIELDS = ("ja-var", "en-var", "reject")
+FLAGS = ("keep", "token", "headline", "infix")
+
+_KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]+\Z")
+
+
+def default_glossary_path() -> Path:
+    """The glossary shipped inside the package (works from a wheel, not only from -e)."""
+    return Path(str(resources.files("glossnorm") / "data" / "glossary"))
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Glossary:
+    entries: tuple[Entry, ...]
+    paths: tuple[str, ...] = ()
+    by_id: Mapping[str, Entry] = field(default_factory=dict, compare=False)
+    _owners: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry], paths: Sequence[str] = ()) -> Glossary:
+        ents = tuple(entries)
+        owners: dict[str, Entry] = {}
+        for e in ents:
+            for f in e.forms():
+                owners.setdefault(f, e)
+        return cls(
+            entries=ents,
+            paths=tuple(paths),
+            by_id=MappingProxyType({e.id: e for e in ents}),
+            _owners=MappingProxyType(owners),
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # MappingProxyType does not pickle; workers rebuild the indexes from the entries.
+        return (Glossary.of, (self.entries, self.paths))
+
+    def owner(self, form: str) -> Entry | None:
+        """The entry that owns ``form`` as a canonical form or variant."""
+        return self._owners.get(form)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+# --------------------------------------------------------------------------- variant syntax
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside (), [] and {} so regexes may contain the separator."""
+    parts: list[str] = []
+    depth = 0
+    buf: list[str] = []
+    escaped = False
+    for ch in text:
+        if escaped:
+            buf.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            buf.append(ch)
+            escaped = True
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}" and depth > 0:
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a context regex is unsafe or invalid, or None if it is fine."""
+    if len(pattern) > MAX_RULE_LEN:
+        return f"regex longer than {MAX_RULE_LEN} characters"
+    try:
+        parsed = sre_parse.parse(pattern)
+        re.compile(pattern)
+    except re.error as exc:
+        return f"regex does not compile ({exc})"
+    return _unsafe(parsed, inside_repeat=False)
+
+
+_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
+
+
+def _unsafe(parsed: Any, inside_repeat: bool) -> str | None:
+    for op, av in parsed:
+        if op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
+            return "backreferences are not allowed in rules"
+        if op in _REPEATS:
+            lo, hi, sub = av
+            unbounded = hi == sre_constants.MAXREPEAT or hi > 16
+            if inside_repeat and unbounded:
+                return "nested repetition such as (a+)+ could run for a very long time"
+            found = _unsafe(sub, inside_repeat or unbounded)
+            if found:
+                return found
+        elif op == sre_constants.SUBPATTERN:
+            found = _unsafe(av[-1], inside_repeat)
+            if found:
+                return found
+        elif op == sre_constants.BRANCH:
+            for branch in av[1]:
+                found = _unsafe(branch, inside_repeat)
+                if found:
+                    return found
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.ATOMIC_GROUP):
+            sub = av[1] if op != sre_constants.ATOMIC_GROUP else av
+            found = _unsafe(sub, inside_repeat)
+            if found:
+                return found
+    return None
+
+
+@dataclass(frozen=True)
+class ParsedVariant:
+    form: str
+    rule: Rule
+    keep: bool
+    renamed: str | None
+
+
+def parse_variant(value: str) -> ParsedVariant:
+    """Parse ``FORM`` or ``FORM {attr; attr=value}``; raises ValueError with a fix hint."""
+    value = value.strip()
+    attrs = ""
+    brace = value.find("{")
+    if brace >= 0:
+        if not value.endswith("}"):
+            raise ValueError("attributes must end with '}': write FORM {attr; attr=value}")
+        attrs = value[brace + 1 : -1]
+        value = value[:brace].strip()
+    if not value:
+        raise ValueError("empty form: write the variant before its {attributes}")
+    before: list[str] = []
+    after: list[str] = []
+    flags: set[str] = set()
+    renamed: str | None = None
+    for raw in split_top(attrs, ";") if attrs.strip() else []:
+        item = raw.strip()
+        if not item:
+            continue
+        key, eq, val = item.partition("=")
+        key = key.strip()
+        if not eq:
+            if key not in FLAGS:
+                raise ValueError(
+                    f"unknown attribute {key!r}; use one of {', '.join(FLAGS)}, "
+                    "before=REGEX, after=REGEX, renamed=YYYY-MM-DD"
+                )
+            flags.add(key)
+            continue
+        if key in ("before", "after"):
+            if not val:
+                raise ValueError(f"empty {key}= rule: give a regular expression")
+            problem = regex_problem(val)
+            if problem:
+                raise ValueError(f"bad {key}= rule {val!r}: {problem}")
+            (before if key == "before" else after).append(val)
+        elif key == "renamed":
+            try:
+                dt.date.fromisoformat(val.strip())
+            except ValueError:
+                raise ValueError(f"bad date {val!r}: write renamed=YYYY-MM-DD") from None
+            renamed = val.strip()
+        else:
+            raise ValueError(
+                f"unknown attribute {key!r}; use before=, after=, renamed= or a flag "
+                f"({', '.join(FLAGS)})"
+            )
+    rule = Rule(
+        before=tuple(before),
+        after=tuple(after),
+        token="token" in flags,
+        headline="headline" in flags,
+        infix="infix" in flags,
+    )
+    return ParsedVariant(value, rule, "keep" in flags, renamed)
+
+
+def format_variant(v: Variant) -> str:
+    """Inverse of parse_variant (attribute order is fixed so output is stable)."""
+    attrs: list[str] = []
+    if v.keep:
+        attrs.append("keep")
+    if v.renamed:
+        attrs.append(f"renamed={v.renamed}")
+    attrs.extend(f"before={r}" for r in v.rule.before)
+    attrs.extend(f"after={r}" for r in v.rule.after)
+    attrs.extend(f for f in ("token", "headline", "infix") if getattr(v.rule, f))
+    return v.form + (" {" + "; ".join(attrs) + "}" if attrs else "")
+
+
+def render_entry(e: Entry) -> list[str]:
+    """The lines of one entry, in canonical field order."""
+    lines = [f"[{e.id}]", f"type: {e.type.value}", f"ja: {e.ja}", f"en: {e.en}"]
+    for lang, key in ((Lang.JA, "ja-var"), (Lang.EN, "en-var")):
+        lines.extend(f"{key}: {format_variant(v)}" for v in e.variants if v.lang is lang)
+    if e.note:
+        lines.append(f"note: {e.note}")
+    lines.extend(f"reject: {r}" for r in e.rejects)
+    return lines
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Draft:
+    id: str
+    origin: Origin
+    fields: dict[str, tuple[str, int]] = field(default_factory=dict)
+    variants: list[Variant] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)
+    end_line: int = 0
+
+
+def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
+    """Parse one file's text into entries; returns (entries, problems)."""
+    problems: list[str] = []
+    drafts: list[_Draft] = []
+    cur: _Draft | None = None
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}:{no}"
+        if cur is not None and not line.startswith("["):
+            cur.end_line = no  # the next entry's header is not part of this block
+        if line.startswith("["):
+            if not line.endswith("]"):
+                problems.append(f"{where}: entry header must look like [id]")
+                cur = None
+                continue
+            eid = line[1:-1].strip()
+            if not ID_RE.match(eid):
+                problems.append(
+                    f"{where}: bad id {eid!r}: use lower-case letters, digits, '.', '_' or '-'"
+                )
+            cur = _Draft(eid, Origin(path, no), end_line=no)
+            drafts.append(cur)
+            continue
+        key, colon, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if not colon:
+            problems.append(f"{where}: expected 'field: value' or '[id]', got {line[:40]!r}")
+            continue
+        if cur is None:
+            problems.append(f"{where}: field {key!r} before any [id] header: start an entry first")
+            continue
+        if key in SINGLE_FIELDS:
+            if key in cur.fields:
+                first = cur.fields[key][1]
+                problems.append(f"{where}: second {key!r} in [{cur.id}] (first at line {first})")
+                continue
+            if not value and key != "note":
+                problems.append(f"{where}: empty {key!r} in [{cur.id}]: give a value")
+            cur.fields[key] = (value, no)
+        elif key in ("ja-var", "en-var"):
+            lang = Lang.JA if key == "ja-var" else Lang.EN
+            try:
+                pv = parse_variant(value)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            cur.variants.append(
+                Variant(pv.form, lang, pv.rule, pv.keep, pv.renamed, Origin(path, no))
+            )
+        elif key == "reject":
+            if not value:
+                problems.append(f"{where}: empty reject: give the surface that is not a variant")
+            else:
+                cur.rejects.append(value)
+        else:
+            allowed = ", ".join((*SINGLE_FIELDS, *MULTI_FIELDS))
+            problems.append(f"{where}: unknown field {key!r}; fields are {allowed}")
+
+    entries: list[Entry] = []
+    for d in drafts:
+        missing = [k for k in ("type", "ja", "en") if k not in d.fields]
+        if missing:
+            problems.append(f"{d.origin}: entry [{d.id}] has no {', '.join(missing)}: add it")
+            continue
+        tval, tline = d.fields["type"]
+        try:
+            etype = EntryType(tval)
+        except ValueError:
+            kinds = ", ".join(t.value for t in EntryType)
+            problems.append(f"{path}:{tline}: unknown type {tval!r}; use one of {kinds}")
+            continue
+        entries.append(
+            Entry(
+                id=d.id,
+                type=etype,
+                ja=d.fields["ja"][0],
+                en=d.fields["en"][0],
+                variants=tuple(d.variants),
+                note=d.fields.get("note", ("", 0))[0],
+                rejects=tuple(d.rejects),
+                origin=Origin(path, d.origin.line, d.end_line),
+            )
+        )
+    return entries, problems
+
+
+def _is_short(form: str) -> bool:
+    return len(form) == 1 or (len(form) == 2 and bool(_KANJI_RE.match(form)))
+
+
+def validate(entries: Sequence[Entry]) -> list[str]:
+    """Cross-entry checks. Returns problems, each naming file:line and a fix."""
+    problems: list[str] = []
+    seen_ids: dict[str, Entry] = {}
+    # form -> (entry, is_canonical, origin)
+    owners: dict[str, tuple[Entry, bool, Origin | None]] = {}
+
+    def claim(e: Entry, form: str, canonical: bool, origin: Origin | None) -> None:
+        where = origin or e.origin
+        prev = owners.get(form)
+        if prev is None:
+            owners[form] = (e, canonical, origin or e.origin)
+            return
+        pe, pcanon, porigin = prev
+        if pe.id == e.id:
+            if canonical or pcanon:
+                if not (canonical and pcanon):  # ja == en canonical (NATO/NATO) is fine
+                    problems.append(
+                        f"{where}: variant {form!r} of [{e.id}] equals its own canonical form: "
+                        "delete the variant line"
+                    )
+            else:
+                problems.append(f"{where}: variant {form!r} is listed twice in [{e.id}]: delete one")
+            return
+        if pcanon and not canonical:
+            problems.append(
+                f"{where}: variant {form!r} of [{e.id}] is the canonical form of [{pe.id}] "
+                f"({porigin}): remove it, or merge the entries"
+            )
+        elif canonical and not pcanon:
+            problems.append(
+                f"{porigin}: variant {form!r} of [{pe.id}] is the canonical form of [{e.id}] "
+                f"({where}): remove it, or merge the entries"
+            )
+        else:
+            kind = "canonical form" if canonical else "variant"
+            problems.append(
+                f"{where}: {kind} {form!r} of [{e.id}] is already claimed by [{pe.id}] "
+                f"({porigin}): a form may belong to one entry only"
+            )
+
+    for e in entries:
+        if e.id in seen_ids:
+            problems.append(
+                f"{e.origin}: duplicate id [{e.id}] (first at {seen_ids[e.id].origin}): "
+                "rename one, or merge them"
+            )
+        else:
+            seen_ids[e.id] = e
+    # canonical forms first, so a variant/canonical clash is reported as such whatever the order
+    for e in entries:
+        for form in dict.fromkeys((e.ja, e.en)):
+            if not form.strip():
+                problems.append(f"{e.origin}: empty canonical form in [{e.id}]: give a value")
+                continue
+            claim(e, form, True, e.origin)
+    for e in entries:
+        for v in e.variants:
+            if _is_short(v.form) and not v.rule.has_context:
+                problems.append(
+                    f"{v.origin or e.origin}: short variant {v.form!r} of [{e.id}] needs a "
+                    "context rule: add {before=…}, {after=…}, {token} or {headline}"
+                )
+            claim(e, v.form, False, v.origin)
+        forms = set(e.forms())
+        for r in e.rejects:
+            if r in forms:
+                problems.append(
+                    f"{e.origin}: [{e.id}] rejects {r!r}, which is one of its own forms: "
+                    "remove the reject line or the variant"
+                )
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def glossary_files(path: str | Path) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob(f"*{SUFFIX}") if f.is_file())
+        if not files:
+            raise GlossaryError(f"{p}: folder has no {SUFFIX} files: point --glossary at a glossary")
+        return files
+    if p.is_file():
+        return [p]
+    raise GlossaryError(f"{p}: no such glossary file or folder")
+
+
+def read_glossary_file(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GlossaryError(f"{path}: cannot read glossary ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise GlossaryError(f"{path}:{line}: glossary is not UTF-8: re-save it as UTF-8") from None
+
+
+def iter_parsed(path: str | Path) -> Iterator[tuple[Path, list[Entry], list[str]]]:
+    for f in glossary_files(path):
+        entries, problems = parse_text(read_glossary_file(f), str(f))
+        yield f, entries, problems
+
+
+def load_glossary(path: str | Path | None = None) -> Glossary:
+    """Load and validate a glossary file or folder (None = the shipped one)."""
+    root = default_glossary_path() if path is None else Path(path)
+    entries: list[Entry] = []
+    problems: list[str] = []
+    files: list[str] = []
+    for f, ents, probs in iter_parsed(root):
+        files.append(str(f))
+        entries.extend(ents)
+        problems.extend(probs)
+    problems.extend(validate(entries))
+    if problems:
+        raise GlossaryError(problems)
+    return Glossary.of(entries, files)

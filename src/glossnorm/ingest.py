@@ -1,0 +1,356 @@
+"""Read whatever corpus the user has into ``Document``s, and account for what was not read.
+
+Inputs are files, folders (searched recursively) and ``-`` for stdin. Recognised files are
+``.txt``, ``.jsonl`` and their ``.gz`` versions; inside folders other files are ignored
+unless an ``--include`` glob names them, and hidden files and folders (``.git``) are
+skipped. Globs match the path relative to the input folder (``/`` separated); ``**``
+matches any number of folders, and a glob without ``/`` also matches the bare file name,
+so ``*.txt`` finds text files at any depth.
+
+Document ids: the path relative to the folder (for a folder input), the path as given
+(for a file input), ``-`` for stdin; JSONL records get ``<that>#<line>`` or the id field.
+
+Encodings, in this order: a BOM (UTF-8, UTF-16, UTF-32) decides; a NUL byte then means
+binary; ISO-2022-JP when the bytes are 7-bit with JIS escape sequences; strict UTF-8 (the
+common case, and the detector is slow); CP932 and EUC-JP, keeping the decoding that
+reads as Japanese (kana share) -- charset-normalizer misreads short Japanese texts;
+finally charset-normalizer for everything else. ``encoding=`` forces one codec.
+
+stdin is JSONL when its first non-blank line is a JSON object, otherwise one document.
+
+A file that cannot be read (binary, undecodable, permission denied inside a folder, bad
+gzip) is a ``Problem`` of kind ``skipped-file``; a JSONL line that is not a JSON object with
+a string text field is a ``bad-record``. With ``on_error="fail"`` either raises
+``InputError`` instead. Missing paths, an unreadable path given on the command line, and a
+folder without one readable file raise ``InputError`` before anything is yielded (the last
+one after its skipped files were reported).
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from glossnorm.errors import InputError
+from glossnorm.model import Document
+
+TEXT_SUFFIXES = (".txt", ".txt.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    include: tuple[str, ...] = ()  # globs, matched against the path relative to the folder
+    exclude: tuple[str, ...] = ()
+    text_field: str = "text"
+    id_field: str | None = None  # JSONL: doc id from this field ("{relpath}#{line}" if absent)
+    encoding: str | None = None  # force an encoding
+    on_error: Literal["skip", "fail"] = "skip"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read."""
+
+    source: str  # file path
+    line: int  # 1-based, 0 for the whole file
+    reason: str  # short, human: "not valid JSON: Expecting value at column 1"
+    kind: str  # "skipped-file" or "bad-record"
+
+
+class _Skip(Exception):
+    """A file is unreadable; the message is the reason."""
+
+
+# -- globs -------------------------------------------------------------------------------
+
+
+def _glob_to_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out))
+
+
+def glob_match(relpath: str, pattern: str) -> bool:
+    """Does a ``/``-separated relative path match a glob (see the module docstring)?"""
+    rx = _glob_to_regex(pattern.strip("/"))
+    if rx.fullmatch(relpath):
+        return True
+    return "/" not in pattern and rx.fullmatch(relpath.rsplit("/", 1)[-1]) is not None
+
+
+def _wanted(relpath: str, opts: IngestOptions) -> bool:
+    if opts.include:
+        taken = any(glob_match(relpath, p) for p in opts.include)
+    else:
+        taken = relpath.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
+    return taken and not any(glob_match(relpath, p) for p in opts.exclude)
+
+
+# -- decoding ----------------------------------------------------------------------------
+
+_JIS_ESCAPE = re.compile(rb"\x1b(?:\$[@B(]|\([BJI])")
+_KANA = re.compile("[\u3041-\u309f\u30a0-\u30ff\u3001\u3002\u300c\u300d]")
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
+
+
+def _japanese_score(text: str) -> float:
+    """Share of kana and Japanese punctuation among non-ASCII characters, minus the
+    half-width katakana that EUC-JP bytes turn into when misread as CP932."""
+    non_ascii = sum(1 for ch in text if ord(ch) > 0x7F)
+    if not non_ascii:
+        return 0.0
+    kana = len(_KANA.findall(text))
+    half = len(_HALFWIDTH_KANA.findall(text))
+    return (kana - 2 * half) / non_ascii
+
+
+def _control_share(text: str) -> float:
+    bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\x1b")
+    return bad / max(1, len(text))
+
+
+def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
+    """(text, encoding name) or raise ``_Skip`` with the reason."""
+    if forced:
+        try:
+            return data.decode(forced), codecs.lookup(forced).name
+        except UnicodeDecodeError as exc:
+            raise _Skip(f"cannot decode as {forced} at byte {exc.start}") from None
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise _Skip(f"{enc} BOM but undecodable at byte {exc.start}") from None
+    if b"\x00" in data:
+        raise _Skip("binary file (NUL bytes)")
+    # ISO-2022-JP is 7-bit, so it is also valid UTF-8: look for its escapes first
+    if data.isascii() and _JIS_ESCAPE.search(data):
+        for enc in ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext"):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                continue
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates: list[tuple[float, str, str]] = []
+    for enc in ("cp932", "euc_jp"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_japanese_score(text), enc, text))
+    if candidates:
+        score, enc, text = max(candidates)
+        if score >= 0.2:
+            return text, enc
+    from charset_normalizer import from_bytes  # slow to import; rarely needed
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        text = str(best)
+        if _control_share(text) < 0.01:
+            return text, best.encoding
+    raise _Skip("not text, or an encoding that could not be detected (give it with --encoding)")
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        return path.read_bytes()
+    except PermissionError:
+        raise _Skip("permission denied") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise _Skip(f"not a valid gzip file: {exc}") from None
+    except IsADirectoryError:
+        raise _Skip("is a directory") from None
+    except OSError as exc:
+        raise _Skip(exc.strerror or str(exc)) from None
+
+
+def _is_jsonl(name: str) -> bool:
+    return name.lower().endswith(JSONL_SUFFIXES)
+
+
+def _records(
+    text: str, base_id: str, source: str, encoding: str, opts: IngestOptions
+) -> Iterator[Document | Problem]:
+    """Documents and bad-record problems from JSONL text."""
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        reason = None
+        doc_id = f"{base_id}#{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        else:
+            if not isinstance(obj, dict):
+                reason = f"not a JSON object (got {type(obj).__name__})"
+            elif opts.text_field not in obj:
+                reason = f'no "{opts.text_field}" field'
+            elif not isinstance(obj[opts.text_field], str):
+                kind = type(obj[opts.text_field]).__name__
+                reason = f'"{opts.text_field}" is not a string (got {kind})'
+            elif opts.id_field is not None and obj.get(opts.id_field) is not None:
+                value = obj[opts.id_field]
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    doc_id = str(value)
+                else:
+                    reason = f'"{opts.id_field}" is not a string or integer'
+        if reason is not None:
+            yield _problem(source, lineno, reason, "bad-record", opts)
+            continue
+        yield Document(doc_id, obj[opts.text_field], source, lineno, encoding)
+
+
+def _problem(source: str, line: int, reason: str, kind: str, opts: IngestOptions) -> Problem:
+    if opts.on_error == "fail":
+        where = f"{source}:{line}" if line else source
+        raise InputError(f"{where}: {reason}")
+    return Problem(source, line, reason, kind)
+
+
+def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | Problem]:
+    """Everything in one file. Raises ``_Skip`` if the file cannot be read."""
+    text, encoding = decode_bytes(_read_bytes(path), opts.encoding)
+    if _is_jsonl(path.name):
+        yield from _records(text, doc_id, str(path), encoding, opts)
+    elif text.strip():
+        yield Document(doc_id, text, str(path), 0, encoding)
+
+
+def _stdin(opts: IngestOptions) -> Iterator[Document | Problem]:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        try:
+            text, encoding = decode_bytes(buffer.read(), opts.encoding)
+        except _Skip as exc:
+            yield _problem("-", 0, str(exc), "skipped-file", opts)
+            return
+    else:  # a text stream without bytes underneath (tests, embedding)
+        text, encoding = sys.stdin.read(), "utf-8"
+    first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
+    looks_jsonl = False
+    if first.startswith("{"):
+        try:
+            looks_jsonl = isinstance(json.loads(first), dict)
+        except json.JSONDecodeError:
+            looks_jsonl = False
+    if looks_jsonl:
+        yield from _records(text, "-", "-", encoding, opts)
+    elif text.strip():
+        yield Document("-", text, "-", 0, encoding)
+
+
+def _check_path(raw: str) -> Path:
+    path = Path(raw)
+    if not path.exists():
+        raise InputError(f"input not found: {raw}")
+    if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
+        raise InputError(f"permission denied: {raw}")
+    return path
+
+
+def _folder_files(folder: Path, opts: IngestOptions) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+
+    def walk_error(exc: OSError) -> None:
+        raise InputError(f"cannot read folder {exc.filename}: {exc.strerror}")
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=walk_error):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            full = Path(dirpath, name)
+            rel = full.relative_to(folder).as_posix()
+            if _wanted(rel, opts):
+                found.append((rel, full))
+    return sorted(found)
+
+
+def iter_inputs(inputs: Sequence[str], opts: IngestOptions) -> Iterator[Document | Problem]:
+    """Documents and problems from every input, in order: inputs as given, then sorted
+    relative paths inside folders, then file order."""
+    checked = [(raw, None if raw == "-" else _check_path(raw)) for raw in inputs]
+    return _iter_checked(checked, opts)
+
+
+def _iter_checked(
+    checked: list[tuple[str, Path | None]], opts: IngestOptions
+) -> Iterator[Document | Problem]:
+    for raw, path in checked:
+        if path is None:
+            yield from _stdin(opts)
+        elif path.is_dir():
+            files = _folder_files(path, opts)
+            readable = 0
+            for rel, full in files:
+                try:
+                    yield from _file(full, rel, opts)
+                    readable += 1
+                except _Skip as exc:
+                    yield _problem(str(full), 0, str(exc), "skipped-file", opts)
+            if not readable:
+                what = "no matching files" if not files else f"{len(files)} file(s) skipped"
+                raise InputError(f"no readable .txt/.jsonl files in {raw} ({what})")
+        else:
+            try:
+                yield from _file(path, raw, opts)
+            except _Skip as exc:
+                if str(exc) == "permission denied":
+                    raise InputError(f"permission denied: {raw}") from None
+                yield _problem(raw, 0, str(exc), "skipped-file", opts)

@@ -1,0 +1,226 @@
+"""Vectorised character n-gram shingling, MinHash and LSH banding for ``dedup``.
+
+datasketch hashes every shingle with SHA-1 in a Python loop (~0.8 MB/s here); this module
+does the same job with a handful of numpy calls per segment:
+
+1. the folded text becomes a UTF-32 code-point array;
+2. each n-gram gets a polynomial hash (uint64, wrapping) finished with the splitmix64 mixer,
+   truncated to 32 bits, then ``np.unique`` gives the sorted shingle set;
+3. MinHash is ``min((a_i * x + b_i) mod 2**32)`` (``a_i`` odd: a bijection of the already
+   well-mixed 32-bit shingle hashes) over a (num_perm x n) uint32 matrix: one multiply, one
+   add and one min per cell, in 32-bit SIMD lanes (uint64 multiplies are ~3x slower here).
+   A simulation gave match rates unbiased for J with binomial variance, as MinHash should.
+
+Every function has a pure-Python twin (``*_reference``) that the tests compare against; the
+shingle sets also serve as the exact-similarity check behind LSH, so banding collisions never
+decide anything on their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+T = TypeVar("T", bound=np.generic)
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+
+_M64 = (1 << 64) - 1
+_M32 = (1 << 32) - 1
+_BASE = 0x100000001B3  # FNV-64 prime: odd, so the polynomial keeps every code-point bit
+_SEED = 0x5EED_61055  # fixed: fingerprints must be identical across processes and runs
+
+
+def _splitmix64(x: U64) -> U64:
+    """splitmix64 finaliser: spreads polynomial hashes over all 64 bits (in place)."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _splitmix64_py(x: int) -> int:
+    x &= _M64
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _M64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _M64
+    x ^= x >> 31
+    return x
+
+
+def sorted_unique(x: npt.NDArray[T]) -> npt.NDArray[T]:
+    """``np.unique`` without its hashing pass (sort + neighbour compare is faster here)."""
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    keep = np.empty(len(x), dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
+def shingles(text: str, n: int) -> U32:
+    """Sorted unique 32-bit hashes of the character n-grams of ``text``.
+
+    A text shorter than ``n`` (but not empty) is one shingle: itself.
+    """
+    if not text:
+        return np.empty(0, dtype=np.uint32)
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = min(n, len(cp))
+    m = len(cp) - n + 1
+    h = np.zeros(m, dtype=np.uint64)
+    for k in range(n):  # Horner over the n positions; n is small, m is long
+        h *= np.uint64(_BASE)
+        h += cp[k : k + m]
+    h += np.uint64(n)  # keep 2-grams and 3-grams of the same text apart
+    _splitmix64(h)
+    return sorted_unique((h >> np.uint64(32)).astype(np.uint32))
+
+
+def shingle_sets(texts: list[str], n: int) -> tuple[U32, npt.NDArray[np.intp]]:
+    """:func:`shingles` of many texts at once: a flat array and ``k + 1`` offsets.
+
+    Text ``i``'s set is ``flat[offsets[i]:offsets[i + 1]]``. Batching removes the per-call
+    numpy overhead that dominates on paragraph-sized texts.
+    """
+    k = len(texts)
+    if any(len(t) < n for t in texts):  # rare: short texts take the one-by-one path
+        parts = [shingles(t, n) for t in texts]
+        offs = np.zeros(k + 1, dtype=np.intp)
+        np.cumsum([len(p) for p in parts], out=offs[1:])
+        flat = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+        return flat.astype(np.uint32), offs
+    lens = np.array([len(t) for t in texts], dtype=np.int64)
+    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    total = len(cp)
+    m = total - n + 1
+    if k == 0 or m <= 0:
+        return np.empty(0, dtype=np.uint32), np.zeros(k + 1, dtype=np.intp)
+    h = np.zeros(m, dtype=np.uint64)
+    for j in range(n):
+        h *= np.uint64(_BASE)
+        h += cp[j : j + m]
+    h += np.uint64(n)
+    _splitmix64(h)
+    # Keep windows that lie inside one text; tag each hash with its text index and sort.
+    seg = np.repeat(np.arange(k, dtype=np.uint64), lens)[:m]
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    pos = np.arange(m, dtype=np.int64) - np.repeat(starts, lens)[:m]
+    valid = pos <= np.repeat(lens - n, lens)[:m]
+    keys = sorted_unique((seg[valid] << np.uint64(32)) | (h[valid] >> np.uint64(32)))
+    offs = np.searchsorted(keys >> np.uint64(32), np.arange(k + 1, dtype=np.uint64))
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), offs.astype(np.intp)
+
+
+def minhashes(
+    flat: U32, offsets: npt.NDArray[np.intp], a: U32, b: U32, chunk: int = 16384
+) -> U32:
+    """:func:`minhash` of many non-empty sets: a (k, num_perm) array, one row per set."""
+    k = len(offsets) - 1
+    out = np.empty((k, len(a)), dtype=np.uint32)
+    i = 0
+    x = flat
+    while i < k:
+        # Sets [i, j) whose shingles fit one (num_perm x chunk) matrix (at least one set).
+        j = max(i + 1, int(np.searchsorted(offsets, offsets[i] + chunk, side="right")) - 1)
+        j = min(j, k)
+        lo, hi = offsets[i], offsets[j]
+        mat = np.multiply.outer(a, x[lo:hi])
+        mat += b[:, None]
+        red = np.minimum.reduceat(mat, offsets[i:j] - lo, axis=1)
+        out[i:j] = red.T
+        i = j
+    return out
+
+
+def shingles_reference(text: str, n: int) -> list[int]:
+    """Pure-Python twin of :func:`shingles` (for tests)."""
+    if not text:
+        return []
+    n = min(n, len(text))
+    out = set()
+    for i in range(len(text) - n + 1):
+        h = 0
+        for ch in text[i : i + n]:
+            h = (h * _BASE + ord(ch)) & _M64
+        out.add(_splitmix64_py(h + n) >> 32)
+    return sorted(out)
+
+
+def permutations(num_perm: int) -> tuple[U32, U32]:
+    """The fixed (a, b) coefficients of the ``num_perm`` hash functions (a odd)."""
+    rng = np.random.default_rng(_SEED)
+    a = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)
+    return a, b
+
+
+def minhash(sh: U32, a: U32, b: U32) -> U32:
+    """MinHash signature of a shingle set under the hash functions ``(a, b)``."""
+    if len(sh) == 0:
+        return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
+    m = np.multiply.outer(a, sh)
+    m += b[:, None]
+    return m.min(axis=1)
+
+
+def minhash_reference(sh: list[int], a: list[int], b: list[int]) -> list[int]:
+    """Pure-Python twin of :func:`minhash`."""
+    if not sh:
+        return [0xFFFFFFFF] * len(a)
+    return [min((ai * x + bi) & _M32 for x in sh) for ai, bi in zip(a, b, strict=True)]
+
+
+def jaccard(x: U32, y: U32) -> float:
+    """Exact Jaccard similarity of two sorted unique shingle arrays."""
+    if len(x) == 0 and len(y) == 0:
+        return 1.0
+    inter = len(np.intersect1d(x, y, assume_unique=True))
+    return inter / (len(x) + len(y) - inter)
+
+
+def jaccard_reference(x: list[int], y: list[int]) -> float:
+    sx, sy = set(x), set(y)
+    if not sx and not sy:
+        return 1.0
+    return len(sx & sy) / len(sx | sy)
+
+
+def band_keys(sigs: U32, bands: int, rows: int) -> npt.NDArray[np.int64]:
+    """LSH band keys of signatures ``(k, num_perm)``: a ``(k, bands)`` array of signed 64-bit
+    keys (band index mixed in, so one key space serves every band)."""
+    sigs = np.atleast_2d(sigs)
+    m = sigs[:, : bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
+    h = np.empty(m.shape[:2], dtype=np.uint64)
+    h[:] = np.arange(bands, dtype=np.uint64) + np.uint64(_SEED)
+    for j in range(rows):
+        h *= np.uint64(_BASE)
+        h += m[:, :, j]
+    _splitmix64(h)
+    return h.view(np.int64)
+
+
+def candidate_probability(j: float, bands: int, rows: int) -> float:
+    """Probability that two sets with Jaccard ``j`` share at least one band."""
+    return 1.0 - (1.0 - j**rows) ** bands
+
+
+@functools.lru_cache(maxsize=64)
+def choose_bands(threshold: float, num_perm: int, miss: float = 0.005) -> tuple[int, int]:
+    """(bands, rows) with the most rows (fewest spurious candidates) whose chance of missing
+    a pair right at ``threshold`` is at most ``miss``; recall matters more than the cost of
+    verifying extra candidates, which is one set intersection each."""
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if candidate_probability(threshold, bands, rows) >= 1.0 - miss:
+            best = (bands, rows)
+    return best
+

@@ -1,0 +1,141 @@
+"""Frozen data types shared by every pipeline stage.
+
+Offsets are half-open ``[start, end)`` code-point offsets everywhere. Stages pass these
+values to each other and never mutate them, so any stage can run in a worker process and
+its output can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class EntryType(str, Enum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    TERM = "term"
+    OTHER = "other"
+
+
+class Lang(str, Enum):
+    JA = "ja"
+    EN = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where something was written: a file and a 1-based line range (inclusive)."""
+
+    path: str
+    line: int
+    end_line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """When a variant may be applied. Empty rule = always (subject to boundary checks).
+
+    ``before``/``after`` are regular expressions checked against a bounded window of text
+    next to the match; when any are given, at least one of them must match.
+    """
+
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    token: bool = False  # match must start and end on Sudachi token boundaries
+    headline: bool = False  # only in headline segments
+    infix: bool = False  # may match inside a longer katakana run
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.before or self.after or self.token or self.headline or self.infix)
+
+    @property
+    def has_context(self) -> bool:
+        return bool(self.before or self.after or self.token or self.headline)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A non-canonical form of an entry.
+
+    ``keep``: an admitted form (matched and glossed, never rewritten).
+    ``renamed``: ISO date on which this old official form was replaced by the canonical one.
+    """
+
+    form: str
+    lang: Lang
+    rule: Rule = Rule()
+    keep: bool = False
+    renamed: str | None = None
+    origin: Origin | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    type: EntryType
+    ja: str
+    en: str
+    variants: tuple[Variant, ...] = ()
+    note: str = ""
+    rejects: tuple[str, ...] = ()  # surfaces a reviewer said are *not* this entry
+    origin: Origin | None = field(default=None, compare=False)
+
+    def canonical(self, lang: Lang) -> str:
+        return self.ja if lang is Lang.JA else self.en
+
+    def forms(self, lang: Lang | None = None) -> tuple[str, ...]:
+        """Canonical forms first, then variants, optionally of one language."""
+        out: list[str] = []
+        for lg in (Lang.JA, Lang.EN):
+            if lang is None or lang is lg:
+                out.append(self.canonical(lg))
+        out.extend(v.form for v in self.variants if lang is None or v.lang is lang)
+        return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One rewrite: ``text[start:end]`` (in the *output* text) was ``source`` before."""
+
+    start: int
+    end: int
+    source: str
+    target: str
+    entry: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gloss:
+    """A glossary mention in the output text, with both canonical forms."""
+
+    start: int
+    end: int
+    entry: str
+    en: str
+    ja: str
+    lang: Lang  # language of the mention itself; the inline gloss uses the other one
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A paragraph of a document (or a piece of an over-long one), after cleaning."""
+
+    doc: str
+    index: int
+    text: str
+    headline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    text: str
+    source: str  # file path (or "-") the document came from
+    line: int = 0  # 1-based line for JSONL inputs, 0 for whole-file documents
+    encoding: str = "utf-8"

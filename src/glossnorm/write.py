@@ -1,0 +1,180 @@
+"""Write the output folder: corpus.jsonl, corpus.txt, duplicates.jsonl, summary.json.
+
+Files are written into a temporary sibling folder that is renamed into place only after
+the run succeeded, so a failed or interrupted run never leaves output that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from glossnorm.dedup import DocDup
+from glossnorm.errors import OutputError
+from glossnorm.model import Document
+from glossnorm.normalise import render_inline
+from glossnorm.pipeline import Duplicate, Event, Kept, Stats
+
+SUMMARY_VERSION = 1
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder: choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(f"{out}: folder is not empty: use --force to replace its contents")
+
+
+def kept_record(k: Kept) -> dict[str, Any]:
+    n = k.norm
+    return {
+        "doc": k.doc,
+        "seg": k.seg,
+        "text": n.text,
+        "source_text": n.source_text,
+        "changes": [
+            {"start": c.start, "end": c.end, "from": c.source, "to": c.target, "entry": c.entry}
+            for c in n.changes
+        ],
+        "glosses": [
+            {"start": g.start, "end": g.end, "entry": g.entry, "en": g.en, "ja": g.ja}
+            for g in n.glosses
+        ],
+    }
+
+
+def duplicate_record(d: Duplicate) -> dict[str, Any]:
+    return {
+        "level": "segment",
+        "doc": d.doc,
+        "seg": d.seg,
+        "text": d.text,
+        "kind": d.hit.kind,
+        "duplicate_of": {"doc": d.hit.doc, "seg": d.hit.seg},
+        "similarity": round(d.hit.similarity, 4),
+    }
+
+
+def document_duplicate_record(d: DocDup) -> dict[str, Any]:
+    return {
+        "level": "document",
+        "doc": d.doc,
+        "kind": "document",
+        "duplicate_of": {"doc": d.duplicate_of},
+        "segments": d.segments,
+        "similarity": round(d.similarity, 4),
+    }
+
+
+class OutputWriter:
+    """Streams records into a temporary folder; ``commit`` moves it into place."""
+
+    def __init__(self, out: Path, force: bool, gloss_inline: bool) -> None:
+        check_out_dir(out, force)
+        self.out = out
+        self.gloss_inline = gloss_inline
+        parent = out.resolve().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
+        self._jsonl: IO[str] = open(self.tmp / "corpus.jsonl", "w", encoding="utf-8")
+        self._txt: IO[str] = open(self.tmp / "corpus.txt", "w", encoding="utf-8")
+        self._dups: IO[str] = open(self.tmp / "duplicates.jsonl", "w", encoding="utf-8")
+        self._docs_written = 0
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(
+        self,
+        et: type[BaseException] | None,
+        ev: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if et is not None:
+            self.abort()
+
+    def document(self, doc: Document | None, events: Iterable[Event]) -> None:
+        lines: list[str] = []
+        for ev in events:
+            if isinstance(ev, Kept):
+                self._jsonl.write(_dumps(kept_record(ev)) + "\n")
+                n = ev.norm
+                lines.append(render_inline(n.text, n.glosses) if self.gloss_inline else n.text)
+            elif isinstance(ev, Duplicate):
+                self._dups.write(_dumps(duplicate_record(ev)) + "\n")
+            elif isinstance(ev, DocDup):
+                self._dups.write(_dumps(document_duplicate_record(ev)) + "\n")
+        if lines:
+            if self._docs_written:
+                self._txt.write("\n")
+            self._txt.write("\n".join(lines) + "\n")
+            self._docs_written += 1
+
+    def commit(self, summary: dict[str, Any]) -> None:
+        for f in (self._jsonl, self._txt, self._dups):
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+        with open(self.tmp / "summary.json", "w", encoding="utf-8") as f:
+            f.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+        old: Path | None = None
+        if self.out.exists():
+            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+            os.replace(self.out, old)
+        os.replace(self.tmp, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        for f in (self._jsonl, self._txt, self._dups):
+            f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
+    """summary.json: the contract keys first, then details."""
+    skipped = [
+        {"path": p.source, "line": p.line, "reason": p.reason}
+        for p in stats.problems
+        if p.kind != "bad-record"
+    ]
+    bad = [
+        {"path": p.source, "line": p.line, "reason": p.reason}
+        for p in stats.problems
+        if p.kind == "bad-record"
+    ]
+    return {
+        "version": SUMMARY_VERSION,
+        "documents": stats.documents,
+        "segments_in": stats.segments_in,
+        "segments_kept": stats.segments_kept,
+        "duplicates": stats.duplicates,
+        "dropped": dict(sorted(stats.dropped.items())),
+        "changes": stats.changes,
+        "changes_by_entry": dict(sorted(stats.changes_by_entry.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "glosses": stats.glosses,
+        "document_duplicates": stats.document_duplicates,
+        "accounting_ok": stats.balanced(),
+        "skipped_files": skipped,
+        "bad_records": bad,
+        "cleaning": {
+            "order": stats.clean_order,
+            "changes": {k: stats.clean_steps[k] for k in stats.clean_order},
+            "notes": stats.notes,
+        },
+        "encodings": dict(sorted(stats.encodings.items())),
+        **extra,
+    }

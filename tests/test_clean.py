@@ -1,0 +1,192 @@
+"""clean_text: golden cases per phenomenon, idempotency, the seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glossnorm.clean import (
+    STEP_NAMES,
+    clean_text,
+    collapse_doubled,
+    fix_long_vowels,
+    fix_newlines,
+    fix_whitespace,
+    nfkc,
+    remove_invisible,
+    repair_brackets,
+    unbalanced_brackets,
+    unify_width,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+GOLDEN = json.loads((FIXTURES / "clean_golden.json").read_text(encoding="utf-8"))
+SEEDS = Path("/work/shared/seeds")
+
+NAUGHTY = [
+    "",
+    " ",
+    "\n",
+    "\r\n\r\n",
+    "\u200b",
+    "\ufeff",
+    "\x00",
+    "\u3000\u3000",
+    "゛",
+    "ﾞ",
+    "か\u3099",
+    "か \u3099",
+    "①\u3099",
+    "\u0301",
+    "a\u0301",
+    "ｶﾞ",
+    "ｰ",
+    "ー―",
+    "カ ―",
+    "カ―",
+    "ア ～ イ",
+    "(",
+    ")",
+    "「",
+    "」",
+    "NATO)",
+    "機構NATO)",
+    "NATO機構)",
+    "(NATO・NATO)",
+    "N・N・N",
+    "NATO・NATO・",
+    "㌔―",
+    "ｶ−",
+    "\U0001f600\ufe0f",
+    "👨\u200d👩",
+    "\U000e0100",
+    "´",
+    "￣",
+    "Ω",
+    "ǅ",
+    "ﬁ",
+    "null",
+    "undefined",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE x;--",
+    "\u202eabc",
+    "٠١٢",
+    "𠮷野家",
+    "\U0002f800",
+    "\x85",
+    "a\x0bb",
+    "  \t  ",
+    "…\u3099",
+]
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=[c["phenomenon"] for c in GOLDEN])
+def test_golden(case: dict[str, str]) -> None:
+    assert clean_text(case["input"]).text == case["expected"]
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=[c["phenomenon"] for c in GOLDEN])
+def test_golden_is_fixed_point(case: dict[str, str]) -> None:
+    assert clean_text(case["expected"]).text == case["expected"]
+
+
+def test_steps_run_in_documented_order() -> None:
+    result = clean_text("ＮＡＴＯ・ＮＡＴＯ")
+    assert tuple(name for name, _ in result.steps) == STEP_NAMES
+    counts = dict(result.steps)
+    assert counts["nfkc"] == 8 and counts["doubled"] == 1 and counts["brackets"] == 0
+
+
+def test_step_functions_report_counts() -> None:
+    assert fix_newlines("a\r\nb\rc") == ("a\nb\nc", 2)
+    assert remove_invisible("a\u200b\u200bb") == ("ab", 2)
+    assert unify_width("～∥－") == ("〜‖−", 3)
+    assert nfkc("１２") == ("12", 2)
+    assert nfkc("①") == ("①", 0)
+    assert fix_whitespace("ア イ  B") == ("アイ B", 2)
+    assert fix_long_vowels("カ―キ〜") == ("カーキー", 2)
+    assert collapse_doubled("(NATO・NATO)") == ("(NATO)", 1)
+
+
+def test_bracket_notes_name_the_line() -> None:
+    result = clean_text("一行目\nウクライナ北大西洋条約機構NATO)加盟\n共和国」ルガンスク")
+    assert dict(result.steps)["brackets"] == 1
+    assert result.notes[0].startswith("repaired bracket at line 2: ")
+    assert result.notes[0].endswith("北大西洋条約機構NATO) -> イナ北大西洋条約機構(NATO)")
+    assert result.notes[1] == "unbalanced bracket at line 3: 共和国」ルガンスク"
+
+
+def test_unbalanced_brackets_per_line_and_type() -> None:
+    assert unbalanced_brackets("(a)「b」") == []
+    assert unbalanced_brackets("(a\n)") == [(0, 1), (3, 2)]
+    assert unbalanced_brackets("(a))((b)") == [(3, 1), (4, 1)]
+    assert unbalanced_brackets("(「)」") == []  # types are balanced independently
+
+
+def test_bracket_notes_are_capped() -> None:
+    _, _, notes = repair_brackets("(" * 500)
+    assert len(notes) == 51 and notes[-1] == "... and 450 more unbalanced brackets"
+
+
+def test_line_count_is_preserved() -> None:
+    text = "一\r\n\r\n 二 \u2028三\n\n"
+    assert clean_text(text).text == "一\n\n二\n三\n\n"
+
+
+@pytest.mark.parametrize("text", NAUGHTY)
+def test_naughty_strings_are_idempotent(text: str) -> None:
+    once = clean_text(text).text
+    assert clean_text(once).text == once
+
+
+_JA_ALPHABET = st.sampled_from(
+    [
+        *"あいうかがきアイウカガキーｰｶｷﾞﾟ―−‐～〜~-—・、。「」()（）［］NATOnato 　\t\n\r",
+        "\u200b",
+        "\ufeff",
+        "\u3099",
+        "\u309a",
+        "゛",
+        "①",
+        "…",
+        "㌔",
+        "ＮＡＴＯ",
+        "NATO・NATO",
+        "機構NATO)",
+        "NATO機構)",
+        "\x85",
+        "\u2028",
+        "´",
+        "１２",
+        "北大西洋条約機構",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_JA_ALPHABET, max_size=40).map("".join))
+def test_idempotent_japanese_ish(text: str) -> None:
+    once = clean_text(text).text
+    assert clean_text(once).text == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_idempotent_any_unicode(text: str) -> None:
+    once = clean_text(text).text
+    assert clean_text(once).text == once
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents not available")
+def test_seeds_clean_sensibly() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        result = clean_text(raw)
+        assert clean_text(result.text).text == result.text
+        assert result.text.count("\n") == raw.count("\n")  # nothing merged or dropped
+        assert "・NATO)" not in result.text and "構NATO)" not in result.text
+        assert all(line == line.strip() for line in result.text.split("\n"))

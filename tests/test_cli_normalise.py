@@ -1,0 +1,175 @@
+"""End-to-end tests of `glossnorm normalise` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from glossnorm.cli import app
+
+HERE = Path(__file__).parent
+MINI = str(HERE / "fixtures" / "mini.gloss")
+REPO = HERE.parent
+runner = CliRunner()
+
+ARTICLE = (
+    "ロシア「美、要求を無視」\n"
+    "トニー・ブリンカーン長官とラブロフ外相がジュネーブで会談した。\n"
+    "ルーマニアブルガリアからの撤収をナト軍は拒否した。\n"
+    "Source link\n"
+)
+REPOST = (
+    "別のブログ\n"
+    "トニー・ブリンケン長官とラブロフ外相がジュネーブで会談した。\n"
+    "https://example.com/article/1\n"
+)
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    res = runner.invoke(app, args)
+    return res.exit_code, res.output
+
+
+def _read(out: Path) -> tuple[list[dict[str, object]], list[dict[str, object]], dict[str, object]]:
+    rows = [json.loads(x) for x in (out / "corpus.jsonl").read_text("utf-8").splitlines()]
+    dups = [json.loads(x) for x in (out / "duplicates.jsonl").read_text("utf-8").splitlines()]
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    return rows, dups, summary
+
+
+def _balanced(s: dict[str, object]) -> bool:
+    dropped = s["dropped"]
+    assert isinstance(dropped, dict)
+    return s["segments_in"] == s["segments_kept"] + s["duplicates"] + sum(dropped.values())  # type: ignore[operator]
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (d / "b.txt").write_text(REPOST, encoding="utf-8")
+    return d
+
+
+def test_normalise_end_to_end(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "1"])
+    assert code == 0, output
+    rows, dups, s = _read(out)
+    texts = [r["text"] for r in rows]
+    assert texts[0] == "ロシア「米国、要求を無視」"
+    assert "アントニー・ブリンケン長官とラブロフ外相がジュネーブで会談した。" in texts
+    assert "ルーマニア・ブルガリアからの撤収をNATO軍は拒否した。" in texts
+    # the re-post differs only by spelling: a duplicate after normalising
+    assert any(d.get("doc") == "b.txt" and d.get("kind") == "exact" for d in dups)
+    assert _balanced(s)
+    assert s["changes_by_entry"]["blinken-antony"] == 1  # the re-post is a duplicate  # type: ignore[index]
+    assert sum(s["dropped"].values()) >= 2  # type: ignore[union-attr]
+    for r in rows:
+        for c in r["changes"]:  # type: ignore[union-attr]
+            assert r["text"][c["start"] : c["end"]] == c["to"]  # type: ignore[index]
+        for g in r["glosses"]:  # type: ignore[union-attr]
+            assert g["en"]
+    txt = (out / "corpus.txt").read_text("utf-8")
+    assert "アントニー・ブリンケン(Antony Blinken)" in txt
+
+
+def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -> None:
+    out, again = tmp_path / "o1", tmp_path / "o2"
+    assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])[0] == 0
+    code, output = _run(
+        ["normalise", str(out / "corpus.txt"), "--glossary", MINI, "--out", str(again),
+         "--dedup", "off", "--keep-boilerplate"]
+    )
+    assert code == 0, output
+    _, _, s = _read(again)
+    assert s["changes"] == 0
+    # One document now (blank lines between documents are not segments), same lines.
+    lines = (out / "corpus.txt").read_text("utf-8").split()
+    assert (again / "corpus.txt").read_text("utf-8").split() == lines
+
+
+def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
+    for i in range(12):  # enough documents to spread over workers
+        (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")
+    outs = []
+    for w in ("1", "2"):
+        out = tmp_path / f"w{w}"
+        assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", w])[0] == 0
+        outs.append(out)
+    for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def test_refuses_non_empty_out_without_force(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])
+    assert code != 0
+    assert "--force" in output
+    assert (out / "keep.txt").exists()
+    assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--force"])[0] == 0
+    assert not (out / "keep.txt").exists()
+
+
+def test_invalid_glossary_is_refused_with_file_and_line(corpus: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gloss"
+    bad.write_text(
+        "[a]\ntype: person\nja: アー\nen: A\nja-var: ブリンカーン\n"
+        "[b]\ntype: person\nja: ビー\nen: B\nja-var: ブリンカーン\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--glossary", str(bad), "--out", str(out)])
+    assert code != 0
+    assert f"{bad}:10" in output and "ブリンカーン" in output
+    assert not out.exists()
+
+
+def test_stdin_input(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["normalise", "-", "--glossary", MINI, "--out", str(out)], input="キエフ近郊\n")
+    assert res.exit_code == 0, res.output
+    rows, _, _ = _read(out)
+    assert rows[0]["text"] == "キーウ近郊"
+
+
+def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
+    code, output = _run(["normalise", str(tmp_path / "nope"), "--glossary", MINI, "--out", str(tmp_path / "o")])
+    assert code != 0
+    assert "Traceback" not in output
+    assert "nope" in output
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "glossnorm", "normalise", str(tmp_path / "missing"), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+
+
+def test_every_command_has_help() -> None:
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+
+    def walk(group: object, prefix: list[str]) -> int:
+        seen = 0
+        for name, sub in getattr(group, "commands", {}).items():
+            assert sub.help, f"{' '.join([*prefix, name])} has no help text"
+            res = runner.invoke(app, [*prefix, name, "--help"])
+            assert res.exit_code == 0, res.output
+            seen += 1 + walk(sub, [*prefix, name])
+        return seen
+
+    assert walk(cmd, []) >= 3

@@ -1,0 +1,214 @@
+"""Ingestion: encodings, folders, globs, JSONL, gzip, stdin, and the errors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from glossnorm.clean import clean_text
+from glossnorm.errors import InputError
+from glossnorm.ingest import (
+    IngestOptions,
+    Problem,
+    decode_bytes,
+    glob_match,
+    iter_inputs,
+)
+from glossnorm.model import Document
+
+# Our own sample article (not from the seeds): kana, kanji, a wave-dash range, a minus sign.
+ARTICLE = (
+    "ケルン外相、来週にも訪問へ\n"
+    "ケルン外相は３日、東欧３か国を10〜13日に訪れると発表した。\n"
+    "気温は−５度まで下がる見込みで、関係者は「準備は整っている」と述べた。\n"
+)
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "shift_jis", "cp932", "euc_jp", "iso2022_jp"]
+
+
+def docs(items: list[Document | Problem]) -> list[Document]:
+    return [d for d in items if isinstance(d, Document)]
+
+
+def problems(items: list[Document | Problem]) -> list[Problem]:
+    return [p for p in items if isinstance(p, Problem)]
+
+
+def run(paths: list[str | Path], **kw: object) -> list[Document | Problem]:
+    return list(iter_inputs([str(p) for p in paths], IngestOptions(**kw)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_decode_detects_encoding(encoding: str) -> None:
+    text, _ = decode_bytes(ARTICLE.encode(encoding))
+    assert clean_text(text).text == clean_text(ARTICLE).text
+
+
+def test_short_japanese_is_detected() -> None:
+    for encoding in ("shift_jis", "euc_jp"):
+        assert decode_bytes("ロシアの外相".encode(encoding))[0] == "ロシアの外相"
+
+
+def test_five_encodings_give_identical_text(tmp_path: Path) -> None:
+    for encoding in ENCODINGS:
+        (tmp_path / f"{encoding}.txt").write_bytes(ARTICLE.encode(encoding))
+    found = run([tmp_path])
+    assert not problems(found)
+    cleaned = {clean_text(d.text).text for d in docs(found)}
+    assert len(docs(found)) == len(ENCODINGS) and len(cleaned) == 1
+    assert {d.id: d.encoding for d in docs(found)}["euc_jp.txt"] == "euc_jp"
+
+
+def test_forced_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(ARTICLE.encode("euc_jp"))
+    (doc,) = run([path], encoding="euc_jp")
+    assert isinstance(doc, Document) and doc.text == ARTICLE
+
+
+def test_binary_with_txt_name_next_to_good_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(ARTICLE, encoding="utf-8")
+    alone = run([tmp_path])
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    found = run([tmp_path])
+    assert docs(found) == docs(alone)
+    (problem,) = problems(found)
+    assert problem.source.endswith("image.txt") and problem.kind == "skipped-file"
+    assert "binary" in problem.reason
+
+
+def test_folder_ids_sorted_and_other_extensions_ignored(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.txt").write_text("ゼット", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("エー", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("無視", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("隠し", encoding="utf-8")
+    assert [d.id for d in docs(run([tmp_path]))] == ["a.txt", "b/z.txt"]
+    assert [d.id for d in docs(run([tmp_path], include=("*.md",)))] == ["notes.md"]
+    assert [d.id for d in docs(run([tmp_path], exclude=("b/**",)))] == ["a.txt"]
+
+
+def test_file_id_is_path_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "one.txt"
+    path.write_text("本文", encoding="utf-8")
+    (doc,) = run([path])
+    assert isinstance(doc, Document) and doc.id == str(path) and doc.line == 0
+
+
+@pytest.mark.parametrize(
+    ("relpath", "pattern", "expected"),
+    [
+        ("a/b/c.txt", "*.txt", True),
+        ("a/b/c.txt", "a/*.txt", False),
+        ("a/b/c.txt", "a/**/*.txt", True),
+        ("c.txt", "**/*.txt", True),
+        ("a/b/c.txt", "a/**", True),
+        ("x.jsonl", "?.json[lx]", True),
+        ("x.jsonl", "[!x].jsonl", False),
+    ],
+)
+def test_glob_match(relpath: str, pattern: str, expected: bool) -> None:
+    assert glob_match(relpath, pattern) is expected
+
+
+def test_broken_jsonl_keeps_good_lines(tmp_path: Path) -> None:
+    path = tmp_path / "news.jsonl"
+    path.write_text(
+        json.dumps({"text": "一件目", "id": "n1"}, ensure_ascii=False) + "\n"
+        "{not json\n"
+        "\n" + json.dumps({"body": "本文だけ"}, ensure_ascii=False) + "\n"
+        "[1, 2]\n"
+        + json.dumps({"text": 5})
+        + "\n"
+        + json.dumps({"text": "五件目"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    found = run([tmp_path], id_field="id")
+    assert [(d.id, d.text, d.line) for d in docs(found)] == [
+        ("n1", "一件目", 1),
+        ("news.jsonl#7", "五件目", 7),
+    ]
+    assert [(p.line, p.kind) for p in problems(found)] == [
+        (2, "bad-record"),
+        (4, "bad-record"),
+        (5, "bad-record"),
+        (6, "bad-record"),
+    ]
+    assert problems(found)[0].reason.startswith("not valid JSON: ")
+    assert problems(found)[1].reason == 'no "text" field'
+
+
+def test_broken_jsonl_fail_mode_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "news.jsonl"
+    path.write_text('{"text": "ok"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"news\.jsonl:2: not valid JSON"):
+        run([path], on_error="fail")
+
+
+def test_gzip_text_and_jsonl(tmp_path: Path) -> None:
+    with gzip.open(tmp_path / "a.txt.gz", "wb") as fh:
+        fh.write(ARTICLE.encode("shift_jis"))
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write('{"text": "圧縮"}\n')
+    (tmp_path / "c.txt.gz").write_bytes(b"not gzip at all")
+    found = run([tmp_path])
+    assert [(d.id, d.encoding) for d in docs(found)] == [
+        ("a.txt.gz", "cp932"),
+        ("b.jsonl.gz#1", "utf-8"),
+    ]
+    assert clean_text(docs(found)[0].text).text == clean_text(ARTICLE).text
+    assert "gzip" in problems(found)[0].reason
+
+
+def test_empty_files_are_fine(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert run([tmp_path]) == []
+
+
+def test_stdin_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("標準入力の本文\n"))
+    (doc,) = run(["-"])
+    assert isinstance(doc, Document) and doc.id == "-" and doc.source == "-"
+
+
+def test_stdin_jsonl_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = '{"text": "一"}\n{"text": "二"}\n'.encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert [(d.id, d.text) for d in docs(run(["-"]))] == [("-#1", "一"), ("-#2", "二")]
+
+
+def test_missing_path_is_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"input not found: .*nope"):
+        run([tmp_path / "nope"])
+
+
+def test_missing_path_raises_before_anything_is_read(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("本文", encoding="utf-8")
+    with pytest.raises(InputError):
+        iter_inputs([str(tmp_path), str(tmp_path / "nope")], IngestOptions())
+
+
+def test_folder_without_readable_files(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="no readable"):
+        run([tmp_path])
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01")
+    with pytest.raises(InputError, match=r"1 file\(s\) skipped"):
+        run([tmp_path])
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads everything")
+def test_permission_denied(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("x", encoding="utf-8")
+    path.chmod(0)
+    with pytest.raises(InputError, match="permission denied"):
+        run([path])

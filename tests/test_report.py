@@ -1,0 +1,197 @@
+"""The fuzzy-match report: linking, hard negatives, splits, rejections, formats, CLI."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import glossnorm
+from glossnorm.model import Entry, EntryType, Lang, Variant
+from glossnorm.report import Candidate, GlossaryIndex, ReportOptions, build_report
+from glossnorm.report_format import render, to_html
+
+GLOSS = """\
+[blinken]
+type: person
+ja: ブリンケン
+en: Blinken
+
+[nato]
+type: organisation
+ja: NATO
+en: NATO
+
+[vladimir]
+type: person
+ja: ウラジーミル
+en: Vladimir
+
+[slovakia]
+type: place
+ja: スロバキア
+en: Slovakia
+
+[austria]
+type: place
+ja: オーストリア
+en: Austria
+
+[iran]
+type: place
+ja: イラン
+en: Iran
+
+[zelensky]
+type: person
+ja: ゼレンスキー
+en: Zelensky
+reject: ゼレンスキイ
+"""
+
+
+def E(id_: str, ja: str, en: str, *, variants: tuple[str, ...] = (),
+      rejects: tuple[str, ...] = ()) -> Entry:
+    return Entry(id_, EntryType.OTHER, ja, en,
+                 tuple(Variant(v, Lang.JA) for v in variants), rejects=rejects)
+
+
+ENTRIES = [
+    E("blinken", "ブリンケン", "Blinken"),
+    E("nato", "NATO", "NATO"),
+    E("vladimir", "ウラジーミル", "Vladimir"),
+    E("slovakia", "スロバキア", "Slovakia"),
+    E("austria", "オーストリア", "Austria"),
+    E("iran", "イラン", "Iran"),
+    E("russia", "ロシア", "Russia"),
+    E("zelensky", "ゼレンスキー", "Zelensky", rejects=("ゼレンスキイ",)),
+]
+OPTS = ReportOptions()
+
+
+@pytest.fixture(scope="module")
+def index() -> GlossaryIndex:
+    return GlossaryIndex(ENTRIES)
+
+
+def link(index: GlossaryIndex, surface: str, kind: str = "katakana") -> str | None:
+    s = index.link(Candidate(surface, kind), OPTS)
+    return None if s is None else s.entry
+
+
+@pytest.mark.parametrize(("surface", "entry"), [
+    ("ブリンカーン", "blinken"), ("ウラジミール", "vladimir"), ("ヴラジーミル", "vladimir"),
+    ("ナトー", "nato"), ("Blinkan", "blinken"),
+])
+def test_true_variants_linked(index: GlossaryIndex, surface: str, entry: str) -> None:
+    kind = "latin" if surface.isascii() else "katakana"
+    assert link(index, surface, kind) == entry
+
+
+@pytest.mark.parametrize("surface", ["スロベニア", "オーストラリア", "イラク", "Slovenia",
+                                     "Australia", "Iraq", "ロシアン", "バリ"])
+def test_hard_negatives_never_linked(index: GlossaryIndex, surface: str) -> None:
+    kind = "latin" if surface.isascii() else "katakana"
+    assert link(index, surface, kind) is None
+
+
+def test_exact_form_of_another_entry_is_not_a_candidate() -> None:
+    # both countries in the glossary: the report must never offer to merge them
+    idx = GlossaryIndex([*ENTRIES, E("slovenia", "スロベニア", "Slovenia")])
+    assert link(idx, "スロベニア") is None
+    rep = build_report([("d", "スロベニアとスロバキア、オーストリア。")], idx.entries)
+    assert rep.suggestions == ()
+
+
+def test_rejection_is_honoured(index: GlossaryIndex) -> None:
+    assert link(index, "ゼレンスキイ") is None
+    assert link(index, "ゼレンスキィー") == "zelensky"
+
+
+def test_fused_split_suggestion() -> None:
+    rep = build_report([("d", "オアナ・ルンゲスクナート報道官が述べた。")], ENTRIES)
+    splits = [s for s in rep.suggestions if s.kind == "split"]
+    assert [(s.surface, s.entry, s.run, s.decision) for s in splits] == [
+        ("ナート", "nato", "ルンゲスクナート", "review")]
+
+
+def test_kanji_reading_candidate() -> None:
+    rep = build_report([("d", "奈藤・ロシアの対立。")], ENTRIES)
+    s = {x.surface: x for x in rep.suggestions}
+    assert s["奈藤"].entry == "nato" and s["奈藤"].decision == "review"
+    assert any("ナトウ" in e for e in s["奈藤"].evidence)
+
+
+def test_margin_rule_blocks_auto() -> None:
+    idx = GlossaryIndex([E("a", "カリーナ", "Karina"), E("b", "カリーノ", "Karino")])
+    s = idx.link(Candidate("カリーニ", "katakana"), OPTS)
+    assert s is None or s.decision == "review"
+
+
+def test_unknowns_cluster() -> None:
+    rep = build_report([("d", "ルンゲスク氏とルンゲスコ氏、ルンゲースク氏。タナカ。")], ENTRIES)
+    members = [{m for m, _ in c.members} for c in rep.clusters]
+    assert {"ルンゲスク", "ルンゲスコ", "ルンゲースク"} in members
+
+
+def test_json_schema_and_html_escape() -> None:
+    rep = build_report([("d", "<script>x</script>ブリンカーン長官")], ENTRIES)
+    data = json.loads(render(rep, "json"))
+    assert set(data) >= {"suggestions", "clusters"}
+    s = data["suggestions"][0]
+    assert set(s) >= {"surface", "count", "entry", "canonical", "en", "score", "decision",
+                      "evidence", "contexts"}
+    assert s["decision"] in ("auto", "review") and s["evidence"]
+    page = to_html(rep)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "http" not in page.split("<body>")[0]  # nothing loaded from the network
+    assert render(rep, "csv").splitlines()[0].startswith("surface,count,entry")
+
+
+def _cli_app():  # type: ignore[no-untyped-def]
+    """The real CLI; while other stages are missing, just the report command."""
+    try:
+        from glossnorm.cli import app
+        return app
+    except ImportError:
+        for k in [k for k in sys.modules if k.startswith("glossnorm.cli")]:
+            del sys.modules[k]
+        pkg = types.ModuleType("glossnorm.cli")
+        pkg.__path__ = [str(Path(glossnorm.__file__).parent / "cli")]
+        sys.modules["glossnorm.cli"] = pkg
+        importlib.import_module("glossnorm.cli.report")
+        from glossnorm.cli._app import app
+
+        if len(app.registered_commands) == 1:
+            app.command("noop", hidden=True)(lambda: None)
+        return app
+
+
+def test_cli(tmp_path: Path) -> None:
+    (tmp_path / "g.gloss").write_text(GLOSS, encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("トニー・ブリンカーン長官とスロベニア。<script>x</script>\n",
+                                  encoding="utf-8")
+    runner = CliRunner()
+    app = _cli_app()
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
+                              "--format", "json", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [(s["surface"], s["entry"]) for s in data["suggestions"]] == [("ブリンカーン", "blinken")]  # noqa: E501
+    res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
+                              "--format", "html"])
+    assert res.exit_code == 0 and "&lt;script&gt;" in res.output
+    res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
+                              "--format", "xml"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
+                              "--min-score", "0.99", "--format", "csv"])
+    assert res.exit_code == 0 and len(res.output.splitlines()) == 1
