@@ -52,8 +52,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[0] / "src"))
 sys.path.insert(0, str(HERE))
 
-from glossnorm.dedup import DedupConfig  # noqa: E402
-from glossnorm.glossary import Glossary, load_glossary  # noqa: E402
+from glossnorm.dedup import DedupConfig, Mode  # noqa: E402
+from glossnorm.glossary import Glossary, default_glossary_path, load_glossary  # noqa: E402
 from glossnorm.match import Matcher  # noqa: E402
 from glossnorm.pipeline import Options, run  # noqa: E402
 from glossnorm.write import OutputWriter, summary_dict  # noqa: E402
@@ -75,7 +75,7 @@ def ensure_inputs(mb: float, sizes: tuple[int, ...]) -> Path:
     missing = [s for s in sizes if not (WORK / f"glossary-{s}").is_dir()]
     if missing:
         print(f"generating glossaries {missing} ...", file=sys.stderr)
-        gen_glossary.write_sizes(missing, WORK, gen_glossary.default_glossary_path(), check=False)
+        gen_glossary.write_sizes(missing, WORK, default_glossary_path(), check=False)
     corpus = WORK / f"corpus-{mb:g}mb"
     # A bigger corpus already generated serves too: its first files are the smaller one.
     for d in sorted(WORK.glob("corpus-*mb")):
@@ -138,7 +138,7 @@ class Timing:
 
 
 def run_glossnorm(
-    files: list[Path], glossary: Path, workers: int, out: Path, dedup: str = "exact",
+    files: list[Path], glossary: Path, workers: int, out: Path, dedup: Mode = "exact",
     index: Path | None = None,
 ) -> Timing:
     """What ``glossnorm normalise FILES --glossary G --out OUT --dedup D --workers N`` does."""
@@ -146,7 +146,7 @@ def run_glossnorm(
     t0 = time.perf_counter()
     gl = load_glossary(glossary)
     t_load = time.perf_counter() - t0
-    opts = Options(dedup=DedupConfig(mode=dedup), workers=workers)  # type: ignore[arg-type]
+    opts = Options(dedup=DedupConfig(mode=dedup), workers=workers)
     with OutputWriter(out, True, True) as writer:
         events, stats, idx = run([str(f) for f in files], gl, opts, index)
         try:
@@ -239,7 +239,9 @@ def rss_child(args: argparse.Namespace) -> int:
     return 0
 
 
-def measure_rss(corpus: Path, mb: float, glossary: Path, workers: int, dedup: str) -> dict[str, float]:
+def measure_rss(
+    corpus: Path, mb: float, glossary: Path, workers: int, dedup: Mode
+) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--rss-child", "--mb", str(mb), "--corpus", str(corpus),
            "--glossary", str(glossary), "--workers", str(workers), "--dedup", dedup]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False,
@@ -317,7 +319,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
           file=sys.stderr)
 
-    rows: list[dict[str, object]] = []
     res: dict[str, Timing] = {}
     notes: list[str] = []
 
@@ -368,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             rx.note = (f"{len(forms):,} variants; on a {rx.nbytes / 1e6:.1f} MB prefix; "
                        f"compile {comp:.1f} s untimed")
             res["regex alternation, 10,000 entries"] = rx
-            print(f"  regex 10,000 entries: {rx.seconds:.1f} s, {rx.mbps:.2f} MB/s", file=sys.stderr)
+            print(f"  regex 10,000 entries: {rx.seconds:.1f} s, {rx.mbps:.2f} MB/s",
+                  file=sys.stderr)
             small = min(sizes)
             if small < MAIN:
                 f_small = variant_map(load_glossary(gdir[small]))
@@ -392,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     main_t = res[f"glossnorm {MAIN:,} entries, 1 worker"]
     sud_mbps = sud.mbps if sud else None
     rx_mbps = rx.mbps if rx else None
-    hdr = f"| {'run':<40} | {'MB':>5} | {'s':>6} | {'MB/s':>6} | {'vs Sudachi':>10} | {'vs regex':>8} | note"
+    hdr = (f"| {'run':<40} | {'MB':>5} | {'s':>6} | {'MB/s':>6} | {'vs Sudachi':>10} "
+           f"| {'vs regex':>8} | note")
     lines = [hdr, "|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|------"]
     for name, t in res.items():
         note = t.note
@@ -426,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     if rss:
         for m, r in rss.items():
             print(f"(f) peak RSS at {m:g} MB: {r['self_kib'] / 1024:.0f} MiB "
-                  f"(children {r['children_kib'] / 1024:.0f} MiB), {r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
+                  f"(children {r['children_kib'] / 1024:.0f} MiB), "
+                  f"{r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
         lo, hi = min(rss), max(rss)
         growth = (rss[hi]["self_kib"] - rss[lo]["self_kib"]) / 1024
         summary["rss_mib"] = {str(k): v["self_kib"] / 1024 for k, v in rss.items()}

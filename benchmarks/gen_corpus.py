@@ -3,19 +3,21 @@
     PYTHONPATH=src python benchmarks/gen_corpus.py [--mb 50] [--glossary DIR] [--out DIR]
 
 Sentences from ``corpus/news/*.txt`` and ``corpus/feeds/digest.jsonl`` are recombined into
-news-like documents (a headline, then paragraphs of 2-4 sentences, 2-6 KB per document),
-with glossary mentions injected until there is about one mention per 40 characters, as
-in real wire copy; a third of the injected mentions are variants, one in seven is on the
-English side. The sample corpus is already dense in names, so about half of its katakana and
-Latin name mentions are also swapped for drawn ones. Mentions come from the benchmark glossary (default: the 10,000-entry one
-made by gen_glossary.py): 90% from its first 100 entries (the shipped, real names, Zipf-
-weighted), 10% from the rest, so every glossary size has the same head to find and the
-larger ones a long tail. Every paragraph ends with a serial token, so lines are unique and
-exact dedup cannot hide the work; 2% of paragraphs are re-posted verbatim (realistic, and
-it exercises the dedup index). Seeded: the same arguments give the same bytes.
+news-like documents (a headline, then paragraphs of 2-4 sentences, 2-6 KB per document).
+The sample corpus is already dense in names (about one mention per 22 characters once
+glossed), so about half of its katakana and Latin name mentions are swapped for drawn ones,
+and mentions are inserted where a paragraph has fewer than one per 40 characters. A third
+of the drawn mentions are variants, one in seven is on the English side. Mentions come from
+the benchmark glossary (default: the 10,000-entry one made by gen_glossary.py): 90% from
+its first 100 entries (Zipf-weighted: the shipped, real names), 10% from the rest, so every
+glossary size has the same head to find and the larger ones a long tail to find as well.
+
+Every paragraph ends with a serial token, so lines are unique and exact dedup cannot hide
+the work; 2% of paragraphs are re-posted verbatim (realistic, and it exercises the dedup
+index). Seeded: the same arguments and inputs give the same bytes.
 
 One document per ``.txt`` file, ``OUT/doc-NNNNNN.txt`` in generation order, so the first
-files of a 50 MB corpus are a 10 MB corpus (benchmarks take prefixes).
+files of a 50 MB corpus are a 10 MB corpus (the benchmark takes prefixes).
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import ahocorasick  # noqa: E402
+import ahocorasick
 
-from glossnorm.glossary import load_glossary  # noqa: E402
-from glossnorm.model import Entry, Lang  # noqa: E402
+from glossnorm.glossary import load_glossary
+from glossnorm.model import Entry, Lang
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(__file__).resolve().parent / "_work"
@@ -99,7 +101,8 @@ def source_text(corpus: Path) -> tuple[list[str], list[str]]:
         for line in body.splitlines():
             line = line.strip()
             # Content sentences only: URL, attribution and English lines are added apart.
-            if not line or "http" in line or line.startswith(("—", "-", "#")) or not _JA.search(line):
+            if (not line or "http" in line or line.startswith(("—", "-", "#"))
+                    or not _JA.search(line)):
                 continue
             sents.extend(s.strip() for s in _SENT.findall(line) if len(s.strip()) >= 12)
     if not sents:
@@ -118,7 +121,8 @@ class Mentions:
         self.auto = ahocorasick.Automaton()
         for e in entries:
             for f in e.forms():
-                lang = Lang.JA if _KANA_NAME.fullmatch(f) else Lang.EN if _LATIN_NAME.fullmatch(f) else None
+                lang = (Lang.JA if _KANA_NAME.fullmatch(f)
+                        else Lang.EN if _LATIN_NAME.fullmatch(f) else None)
                 self.auto.add_word(f, (len(f), lang))
         self.auto.make_automaton()
 
@@ -156,7 +160,9 @@ class Mentions:
             if lang is None or ln < 3 or self.rng.random() < 0.5:
                 continue
             edge = _KANA_EDGE if lang is Lang.JA else _LATIN_EDGE
-            if (start > 0 and edge.match(text[start - 1])) or (end < len(text) and edge.match(text[end])):
+            if (start > 0 and edge.match(text[start - 1])) or (
+                end < len(text) and edge.match(text[end])
+            ):
                 continue
             parts.append(text[pos:start])
             parts.append(self.form(lang))

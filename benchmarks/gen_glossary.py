@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from glossnorm.errors import GlossaryError  # noqa: E402
-from glossnorm.glossary import default_glossary_path, load_glossary, render_entry  # noqa: E402
-from glossnorm.model import Entry  # noqa: E402
+from glossnorm.errors import GlossaryError
+from glossnorm.glossary import default_glossary_path, load_glossary, render_entry
+from glossnorm.model import Entry
 
 WORK = Path(__file__).resolve().parent / "_work"
 SIZES = (100, 10_000, 100_000)
@@ -43,9 +43,13 @@ _MORAE: list[tuple[str, str]] = [
     for k, r in zip(
         "カキクケコサシスセソタテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
         "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ",
-        "ka ki ku ke ko sa shi su se so ta te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
-        "ya yu yo ra ri ru re ro wa ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo "
-        "pa pi pu pe po".split(),
+        [
+            "ka", "ki", "ku", "ke", "ko", "sa", "shi", "su", "se", "so", "ta", "te",
+            "to", "na", "ni", "nu", "ne", "no", "ha", "hi", "fu", "he", "ho", "ma",
+            "mi", "mu", "me", "mo", "ya", "yu", "yo", "ra", "ri", "ru", "re", "ro",
+            "wa", "ga", "gi", "gu", "ge", "go", "za", "ji", "zu", "ze", "zo", "da",
+            "de", "do", "ba", "bi", "bu", "be", "bo", "pa", "pi", "pu", "pe", "po",
+        ],
         strict=True,
     )
 ] + [
@@ -145,7 +149,8 @@ def shipped_entries(path: Path) -> tuple[list[Entry], list[Path]]:
     """The shipped glossary's entries and files ([] when it is missing or invalid)."""
     files = sorted(path.rglob("*.gloss")) if path.is_dir() else []
     if not files:
-        print(f"gen_glossary: warning: no shipped glossary in {path}; padding only", file=sys.stderr)
+        print(f"gen_glossary: warning: no shipped glossary in {path}; padding only",
+              file=sys.stderr)
         return [], []
     try:
         gl = load_glossary(path)

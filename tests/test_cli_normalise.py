@@ -59,7 +59,9 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_normalise_end_to_end(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "1"])
+    code, output = _run(
+        ["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "1"]
+    )
     assert code == 0, output
     rows, dups, s = _read(out)
     texts = [r["text"] for r in rows]
@@ -84,8 +86,17 @@ def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -
     out, again = tmp_path / "o1", tmp_path / "o2"
     assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])[0] == 0
     code, output = _run(
-        ["normalise", str(out / "corpus.txt"), "--glossary", MINI, "--out", str(again),
-         "--dedup", "off", "--keep-boilerplate"]
+        [
+            "normalise",
+            str(out / "corpus.txt"),
+            "--glossary",
+            MINI,
+            "--out",
+            str(again),
+            "--dedup",
+            "off",
+            "--keep-boilerplate",
+        ]
     )
     assert code == 0, output
     _, _, s = _read(again)
@@ -101,7 +112,12 @@ def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
     outs = []
     for w in ("1", "2"):
         out = tmp_path / f"w{w}"
-        assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", w])[0] == 0
+        assert (
+            _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", w])[
+                0
+            ]
+            == 0
+        )
         outs.append(out)
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
@@ -115,7 +131,9 @@ def test_refuses_non_empty_out_without_force(corpus: Path, tmp_path: Path) -> No
     assert code != 0
     assert "--force" in output
     assert (out / "keep.txt").exists()
-    assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--force"])[0] == 0
+    assert (
+        _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--force"])[0] == 0
+    )
     assert not (out / "keep.txt").exists()
 
 
@@ -135,14 +153,18 @@ def test_invalid_glossary_is_refused_with_file_and_line(corpus: Path, tmp_path: 
 
 def test_stdin_input(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    res = runner.invoke(app, ["normalise", "-", "--glossary", MINI, "--out", str(out)], input="キエフ近郊\n")
+    res = runner.invoke(
+        app, ["normalise", "-", "--glossary", MINI, "--out", str(out)], input="キエフ近郊\n"
+    )
     assert res.exit_code == 0, res.output
     rows, _, _ = _read(out)
     assert rows[0]["text"] == "キーウ近郊"
 
 
 def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
-    code, output = _run(["normalise", str(tmp_path / "nope"), "--glossary", MINI, "--out", str(tmp_path / "o")])
+    code, output = _run(
+        ["normalise", str(tmp_path / "nope"), "--glossary", MINI, "--out", str(tmp_path / "o")]
+    )
     assert code != 0
     assert "Traceback" not in output
     assert "nope" in output
@@ -150,8 +172,18 @@ def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
 
 def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "glossnorm", "normalise", str(tmp_path / "missing"), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "glossnorm",
+            "normalise",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr

@@ -14,7 +14,9 @@ from glossnorm.match import Matcher
 from glossnorm.normalise import Edit, apply_edits, normalise_text, render_inline
 
 HERE = Path(__file__).parent
-GOLDEN = [json.loads(x) for x in (HERE / "data" / "golden_normalise.jsonl").read_text().splitlines() if x]
+GOLDEN = [
+    json.loads(x) for x in (HERE / "data" / "golden_normalise.jsonl").read_text().splitlines() if x
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +69,38 @@ def test_apply_edits_rejects_overlaps() -> None:
 # --------------------------------------------------------------------------- properties
 
 PIECES = [
-    "ブリンカーン", "ブリンケン", "ジョーバイデン", "ラ", "ナト", "ナトー", "奈藤", "美", "・", "米",
-    "ロシア", "ルーマニア", "ブルガリア", "キエフ", "Kiev", "NATO", " ", "、", "。", "長官", "軍",
-    "ーン", "ア", "リウム", "(", ")", "Blinken", "x", "ルンゲスク", "オアナ・", "ナート", "広報",
+    "ブリンカーン",
+    "ブリンケン",
+    "ジョーバイデン",
+    "ラ",
+    "ナト",
+    "ナトー",
+    "奈藤",
+    "美",
+    "・",
+    "米",
+    "ロシア",
+    "ルーマニア",
+    "ブルガリア",
+    "キエフ",
+    "Kiev",
+    "NATO",
+    " ",
+    "、",
+    "。",
+    "長官",
+    "軍",
+    "ーン",
+    "ア",
+    "リウム",
+    "(",
+    ")",
+    "Blinken",
+    "x",
+    "ルンゲスク",
+    "オアナ・",
+    "ナート",
+    "広報",
 ]
 texts = st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=25).map("".join)
 
@@ -113,3 +144,14 @@ def test_inline_glossing_is_idempotent(text: str) -> None:
 
 
 _MATCHER = Matcher(load_glossary(HERE / "fixtures" / "mini.gloss"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, st.booleans())
+def test_fast_find_agrees_with_reference(text: str, headline: bool) -> None:
+    assert _MATCHER.find(text, headline) == _MATCHER.find_reference(text, headline)
+
+
+def test_fused_run_with_an_accepted_part_is_split(matcher: Matcher) -> None:
+    once = normalise_text(matcher, "ブリンカーンブリンカーン・ナト")
+    assert normalise_text(matcher, once.text).changes == ()

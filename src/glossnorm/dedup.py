@@ -12,20 +12,21 @@ Two halves, so the expensive part runs in worker processes:
 * :class:`DedupIndex` checks fingerprints one by one in input order, in the main process.
   The first occurrence is kept; later copies are reported as :class:`DupHit`. LSH bands only
   propose candidates: a near hit is always confirmed with the exact Jaccard similarity of the
-  shingle sets, and among confirmed candidates the earliest indexed segment wins (so a rerun
-  reports exactly what the first run reported).
+  shingle sets; the most similar confirmed candidate is reported (ties: the earliest).
 
 The index is an SQLite database (in memory without a path). One run is one transaction:
 :meth:`DedupIndex.commit` makes it durable; closing without committing, or an exception
 inside ``with DedupIndex(...)``, leaves the file as it was before the run. Nothing but the
 index lives in memory: candidate lookup and verification are SQL queries.
 
-Rerun semantics: a segment whose (doc, seg) is already in the index *from an earlier run*
-with the same exact hash is "already indexed": it is kept and not reported as a duplicate of
-itself. Copies that were duplicates the first time were never indexed, so they are reported
-again, against the same kept segment. Re-running a batch therefore changes neither the index
-nor the report. If the text of an indexed (doc, seg) changed, its old version is dropped and
-the new text is checked like any other segment.
+Rerun semantics (documents are identified by their id): a segment whose (doc, seg) is
+already in the index *from an earlier run* with the same text is "already indexed": if it
+was kept, it is kept again and not reported as a duplicate of itself; if it was a duplicate,
+the recorded verdict (same kept segment, same similarity) is reported again. Re-running a
+batch therefore changes neither the index nor the report. If the text of an indexed
+(doc, seg) changed, its old version and verdict are dropped and the new text is checked like
+any other segment. Within one run, a (doc, seg) given twice is checked twice (the second is
+an exact duplicate of the first, or an error if its text differs).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ import hashlib
 import os
 import re
 import sqlite3
+import sys
 import unicodedata
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -70,7 +73,7 @@ class DedupConfig:
     """
 
     mode: Mode = "near"
-    threshold: float = 0.6
+    threshold: float = 0.5
     ngram: int = 5
     num_perm: int = 128
     min_near_chars: int = 30
@@ -112,11 +115,15 @@ class Fingerprint:
         assert self.minhash is not None
         return np.frombuffer(self.minhash, dtype="<u4").astype(np.uint32)
 
-    def band_keys(self, bands: int, rows: int, cfg: DedupConfig) -> npt.NDArray[np.int64]:
+    def band_keys(self, bands: int, rows: int, cfg: DedupConfig) -> list[int]:
         """LSH keys for this (bands, rows) layout: precomputed if it is the config's."""
         if self.bands is not None and (bands, rows) == cfg.lsh:
-            return np.frombuffer(self.bands, dtype="<i8").astype(np.int64)
-        return mh.band_keys(self.signature(), bands, rows)[0]
+            keys = array("q", self.bands)  # plain array: cheaper than numpy for 42 values
+            if sys.byteorder == "big":
+                keys.byteswap()
+            return keys.tolist()
+        computed: list[int] = mh.band_keys(self.signature(), bands, rows)[0].tolist()
+        return computed
 
     def shingle_set(self) -> mh.U32:
         assert self.shingles is not None
@@ -183,8 +190,11 @@ def fingerprints(texts: Sequence[str], cfg: DedupConfig) -> list[Fingerprint]:
             sigs[i] = (mins_le[row].tobytes(), sh, keys[row].tobytes())
     out = []
     for i, f in enumerate(folded):
-        sig, sh, bk = sigs.get(i, (None, None, None))
-        out.append(Fingerprint(exact[i], sig, sh, len(f), bk))
+        got = sigs.get(i)
+        if got is None:
+            out.append(Fingerprint(exact[i], None, None, len(f)))
+        else:
+            out.append(Fingerprint(exact[i], got[0], got[1], len(f), got[2]))
     return out
 
 
@@ -201,6 +211,16 @@ CREATE TABLE IF NOT EXISTS segs(
     UNIQUE(doc, seg)
 );
 CREATE INDEX IF NOT EXISTS segs_exact ON segs(exact);
+CREATE TABLE IF NOT EXISTS dups(                 -- verdicts, so that a rerun repeats them
+    doc TEXT NOT NULL,
+    seg INTEGER NOT NULL,
+    exact BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    kept_doc TEXT NOT NULL,
+    kept_seg INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY(doc, seg)
+) WITHOUT ROWID;
 """
 
 
@@ -246,9 +266,9 @@ class _Lsh:
         self.keys = flat[order]
         self.ids = np.repeat(ids, self.bands)[order]
 
-    def add(self, rid: int, sig: mh.U32, nsh: int, keys: list[int]) -> None:
+    def add(self, rid: int, sig: bytes, nsh: int, keys: list[int]) -> None:
         self._grow(rid)
-        self.sigs[rid] = sig
+        self.sigs[rid] = np.frombuffer(sig, dtype="<u4")
         self.nsh[rid] = nsh
         new = self.new
         for k in [k for k in keys if k in new]:  # rare: the band is shared already
@@ -259,27 +279,27 @@ class _Lsh:
         if rid < len(self.nsh):
             self.nsh[rid] = 0
 
-    def candidates(self, keys: npt.NDArray[np.int64], sig: mh.U32, lo: int, hi: int) -> list[int]:
+    def candidates(self, klist: list[int], sig: bytes, lo: int, hi: int) -> list[int]:
         """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
-        found: list[int] = []
+        found = set(map(self.new.get, klist))
+        found.discard(None)
+        if self.older:
+            for k in self.older.keys() & klist:
+                found.update(self.older[k])
         if len(self.keys):
+            keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
             right = np.searchsorted(self.keys, keys, side="right")
             for i in np.flatnonzero(right > left).tolist():
-                found.extend(self.ids[left[i] : right[i]].tolist())
-        klist = keys.tolist()
-        found.extend(v for v in map(self.new.get, klist) if v is not None)
-        if self.older:
-            for k in klist:
-                found.extend(self.older.get(k, ()))
+                found.update(self.ids[left[i] : right[i]].tolist())
         if not found:
             return []
-        cand = np.array(sorted(set(found)), dtype=np.int64)
+        cand = np.array(sorted(found), dtype=np.int64)  # type: ignore[type-var]
         n = self.nsh[cand]
         cand = cand[(n >= max(lo, 1)) & (n <= hi)]
         if len(cand) == 0:
             return []
-        agree = np.count_nonzero(self.sigs[cand] == sig, axis=1)
+        agree = np.count_nonzero(self.sigs[cand] == np.frombuffer(sig, dtype="<u4"), axis=1)
         return [int(c) for c in cand[agree >= self.min_agree]]
 
 
@@ -396,6 +416,7 @@ class DedupIndex:
         self._run_keys: set[tuple[str, int]] = set()
         self._buf: list[tuple[object, ...]] = []
         self._buf_sh: dict[int, tuple[str, int, bytes]] = {}
+        self._dup_buf: list[tuple[str, int, bytes, str, str, int, float]] = []
 
     # -- checking ------------------------------------------------------------------------
 
@@ -426,9 +447,25 @@ class DedupIndex:
                     return None  # already indexed by an earlier run: not a copy of itself
                 self._db.execute("DELETE FROM segs WHERE id = ?", (row[0],))  # text changed
                 self._lsh.remove(row[0])
+            old = self._db.execute(
+                "SELECT exact, kind, kept_doc, kept_seg, similarity FROM dups "
+                "WHERE doc = ? AND seg = ?",
+                key,
+            ).fetchone()
+            if old is not None and old[0] != fp.exact:
+                self._db.execute("DELETE FROM dups WHERE doc = ? AND seg = ?", key)
+            elif old is not None:
+                hit = DupHit(old[1], old[2], int(old[3]), float(old[4]))
+                self._count(doc, seg, fp, hit)
+                return hit  # the verdict of the earlier run, even if better matches came later
+        self._klist: list[int] = []  # band keys, once _find computed them
         hit = self._find(fp)
         if hit is None:
             self._add(doc, seg, fp)
+        else:
+            self._dup_buf.append((doc, seg, fp.exact, hit.kind, hit.doc, hit.seg, hit.similarity))
+            if len(self._dup_buf) >= 2048:
+                self._flush()
         self._count(doc, seg, fp, hit)
         return hit
 
@@ -446,59 +483,58 @@ class DedupIndex:
         t = self.cfg.threshold
         # |A ∩ B| / |A ∪ B| >= t needs t*|A| <= |B| <= |A|/t.
         lo, hi = int(np.floor(n * t - 1e-9)), int(np.ceil(n / t + 1e-9))
-        cands = self._lsh.candidates(fp.band_keys(self.bands, self.rows, self.cfg),
-                                     fp.signature(), lo, hi)
+        self._klist = fp.band_keys(self.bands, self.rows, self.cfg)
+        cands = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
         if not cands:
             return None
         mine = fp.shingle_set()
-        # Written rows have smaller ids than buffered ones, so this keeps ascending id order.
+        best: DupHit | None = None
+        # Written rows have smaller ids than buffered ones, so this keeps ascending id order
+        # and the strict ">" below gives ties to the earliest kept segment.
         stored = [c for c in cands if c not in self._buf_sh]
+        found = []
         for start in range(0, len(stored), 500):  # SQLite's parameter limit
             part = stored[start : start + 500]
-            rows = self._db.execute(
+            found += self._db.execute(
                 f"SELECT doc, seg, shingles FROM segs WHERE id IN ({','.join('?' * len(part))})"
                 " ORDER BY id",
                 part,
-            )
-            for cdoc, cseg, blob in rows:
-                hit = self._verify(mine, cdoc, int(cseg), blob)
-                if hit is not None:
-                    return hit
-        for c in cands:
-            if c in self._buf_sh:
-                hit = self._verify(mine, *self._buf_sh[c])
-                if hit is not None:
-                    return hit
-        return None
-
-    def _verify(self, mine: mh.U32, doc: str, seg: int, blob: bytes) -> DupHit | None:
-        sim = mh.jaccard(mine, np.frombuffer(blob, dtype="<u4").astype(np.uint32))
-        return DupHit("near", doc, seg, sim) if sim >= self.cfg.threshold else None
+            ).fetchall()
+        found += [self._buf_sh[c] for c in cands if c in self._buf_sh]
+        for cdoc, cseg, blob in found:
+            sim = mh.jaccard(mine, np.frombuffer(blob, dtype="<u4").astype(np.uint32))
+            if sim >= t and (best is None or sim > best.similarity):
+                best = DupHit("near", cdoc, int(cseg), sim)
+        return best
 
     def _add(self, doc: str, seg: int, fp: Fingerprint) -> None:
-        near = self.cfg.mode == "near" and fp.minhash is not None and fp.shingles is not None
         rid = self._next_id
         self._next_id += 1
-        nsh = len(fp.shingles) // 4 if near and fp.shingles is not None else 0
-        self._buf.append(
-            (rid, doc, seg, fp.exact, nsh, fp.minhash if near else None,
-             fp.shingles if near else None)
-        )
+        sig, sh = fp.minhash, fp.shingles
+        if self.cfg.mode == "near" and sig is not None and sh is not None:
+            nsh = len(sh) // 4
+            self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
+            self._buf_sh[rid] = (doc, seg, sh)
+            keys = self._klist or fp.band_keys(self.bands, self.rows, self.cfg)
+            self._lsh.add(rid, sig, nsh, keys)
+        else:
+            self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)
         self._run_keys.add((doc, seg))
-        if near and fp.shingles is not None:
-            self._buf_sh[rid] = (doc, seg, fp.shingles)
-            keys = fp.band_keys(self.bands, self.rows, self.cfg).tolist()
-            self._lsh.add(rid, fp.signature(), nsh, keys)
-        if len(self._buf) >= 2048:
+        if len(self._buf) + len(self._dup_buf) >= 2048:
             self._flush()
 
     def _flush(self) -> None:
         """Write buffered rows (inside the run's transaction: nothing is durable yet)."""
         if self._buf:
             self._db.executemany("INSERT INTO segs VALUES (?, ?, ?, ?, ?, ?, ?)", self._buf)
+        if self._dup_buf:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO dups VALUES (?, ?, ?, ?, ?, ?, ?)", self._dup_buf
+            )
         self._buf.clear()
         self._buf_sh.clear()
+        self._dup_buf.clear()
 
     # -- documents -----------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ Every problem names ``file:line`` and says how to fix it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-import re._constants as sre_constants
-import re._parser as sre_parse
+import re._constants as sre_constants  # type: ignore[import-not-found]
+import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -105,6 +106,7 @@ def split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
+@functools.lru_cache(maxsize=4096)  # large glossaries repeat the same few context rules
 def regex_problem(pattern: str) -> str | None:
     """Why a context regex is unsafe or invalid, or None if it is fine."""
     if len(pattern) > MAX_RULE_LEN:
@@ -125,7 +127,7 @@ def _unsafe(parsed: Any, inside_repeat: bool) -> str | None:
         if op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
             return "backreferences are not allowed in rules"
         if op in _REPEATS:
-            lo, hi, sub = av
+            _lo, hi, sub = av
             unbounded = hi == sre_constants.MAXREPEAT or hi > 16
             if inside_repeat and unbounded:
                 return "nested repetition such as (a+)+ could run for a very long time"
@@ -366,7 +368,9 @@ def validate(entries: Sequence[Entry]) -> list[str]:
                         "delete the variant line"
                     )
             else:
-                problems.append(f"{where}: variant {form!r} is listed twice in [{e.id}]: delete one")
+                problems.append(
+                    f"{where}: variant {form!r} is listed twice in [{e.id}]: delete one"
+                )
             return
         if pcanon and not canonical:
             problems.append(
@@ -426,7 +430,9 @@ def glossary_files(path: str | Path) -> list[Path]:
     if p.is_dir():
         files = sorted(f for f in p.rglob(f"*{SUFFIX}") if f.is_file())
         if not files:
-            raise GlossaryError(f"{p}: folder has no {SUFFIX} files: point --glossary at a glossary")
+            raise GlossaryError(
+                f"{p}: folder has no {SUFFIX} files: point --glossary at a glossary"
+            )
         return files
     if p.is_file():
         return [p]

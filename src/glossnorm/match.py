@@ -16,9 +16,10 @@ Boundary policy (docs/glossary-format.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -32,6 +33,7 @@ _KATAKANA = frozenset(
 )
 _LATIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 SEPARATOR = "・"
+NAME_JOINERS = frozenset("・=゠")  # may sit inside a katakana name (ジョー=バイデン)
 MIN_SPLIT_PART = 3  # shortest form allowed as a part when splitting a fused katakana run
 
 
@@ -56,8 +58,7 @@ class Pattern:
     latin_end: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """A mention of ``pattern`` at ``text[start:end]`` (source offsets)."""
 
     start: int
@@ -74,7 +75,9 @@ class Match:
         return bool(self.prefix) or self.pattern.target is not None
 
 
-def _compile_pattern(form: str, entry: Entry, lang: Lang, target: str | None, rule: Rule) -> Pattern:
+def _compile_pattern(
+    form: str, entry: Entry, lang: Lang, target: str | None, rule: Rule
+) -> Pattern:
     return Pattern(
         form=form,
         entry=entry,
@@ -134,6 +137,7 @@ class Matcher:
             self._auto.add_word(p.form, (i, len(p.form)))
         if self.patterns:
             self._auto.make_automaton()
+        self._maxlen = max((len(p.form) for p in self.patterns), default=1)
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Glossary]]:
         # The automaton is rebuilt in a worker rather than pickled: it is cheap and keeps
@@ -141,52 +145,108 @@ class Matcher:
         return (Matcher, (self.glossary,))
 
     def find(self, text: str, headline: bool = False) -> list[Match]:
-        """All accepted mentions in ``text``, non-overlapping, leftmost-longest, in order."""
+        """All accepted mentions in ``text``, non-overlapping, leftmost-longest, in order.
+
+        The automaton reports leftmost-longest hits only, so a short form inside a longer
+        known one (ロ in ロシア) costs nothing. Where a hit is refused by its checks, the
+        text it covered is scanned again for every form, so a shorter mention hidden
+        under the refused one is still found.
+        """
         if not self.patterns or not text:
             return []
-        pats = self.patterns
-        n = len(text)
         ok: list[tuple[int, int, int]] = []  # (start, -length, pattern index)
-        fused: list[tuple[int, int, int]] = []  # katakana-boundary rejects, for run splitting
-        need_tokens: list[tuple[int, int, int]] = []
-        for last, (pi, ln) in self._auto.iter(text):
-            end = last + 1
-            start = end - ln
-            p = pats[pi]
-            # Boundary checks: cheapest first.
-            if p.latin_start and start > 0 and text[start - 1] in _LATIN:
-                continue
-            if p.latin_end and end < n and text[end] in _LATIN:
-                continue
-            r = p.rule
-            if not r.infix and (
-                (p.kata_start and start > 0 and text[start - 1] in _KATAKANA)
-                or (p.kata_end and end < n and text[end] in _KATAKANA)
-            ):
-                # Not a mention on its own, but maybe one part of a fused run.
-                if (
-                    ln >= MIN_SPLIT_PART
-                    and not r.token
-                    and (headline or not r.headline)
-                    and (not (r.before or r.after) or self._context_ok(text, start, end, p))
-                ):
-                    fused.append((start, -ln, pi))
-                continue
-            if r.headline and not headline:
-                continue
-            if (r.before or r.after) and not self._context_ok(text, start, end, p):
-                continue
-            if r.token:
-                need_tokens.append((start, -ln, pi))
-                continue
-            ok.append((start, -ln, pi))
-        if need_tokens:
+        fused: list[tuple[int, int, int]] = []  # katakana-boundary refusals, for run splitting
+        tokens: list[tuple[int, int, int]] = []  # waiting for the Sudachi check
+        refused: list[tuple[int, int]] = []
+        check = self._check
+        for last, (pi, ln) in self._auto.iter_long(text):
+            if not check(text, last + 1 - ln, last + 1, pi, headline, ok, fused, tokens):
+                refused.append((last + 1 - ln, last + 1))
+        if refused:
+            self._rescan(text, refused, headline, ok, fused, tokens)
+        if tokens:
             bounds = self._boundaries(text)
-            ok.extend(c for c in need_tokens if c[0] in bounds and c[0] - c[1] in bounds)
+            ok.extend(c for c in tokens if c[0] in bounds and c[0] - c[1] in bounds)
         matches = self._resolve(ok)
         if fused:
             matches = self._split_fused(text, matches, fused)
         return matches
+
+    def find_reference(self, text: str, headline: bool = False) -> list[Match]:
+        """Same result as ``find`` from every overlapping hit: slow, for tests only."""
+        ok: list[tuple[int, int, int]] = []
+        fused: list[tuple[int, int, int]] = []
+        tokens: list[tuple[int, int, int]] = []
+        for last, (pi, ln) in self._auto.iter(text) if self.patterns and text else ():
+            self._check(text, last + 1 - ln, last + 1, pi, headline, ok, fused, tokens)
+        if tokens:
+            bounds = self._boundaries(text)
+            ok.extend(c for c in tokens if c[0] in bounds and c[0] - c[1] in bounds)
+        matches = self._resolve(ok)
+        return self._split_fused(text, matches, fused) if fused else matches
+
+    def _rescan(
+        self,
+        text: str,
+        refused: list[tuple[int, int]],
+        headline: bool,
+        ok: list[tuple[int, int, int]],
+        fused: list[tuple[int, int, int]],
+        tokens: list[tuple[int, int, int]],
+    ) -> None:
+        seen = set(ok) | set(fused) | set(tokens)
+        extra: list[tuple[int, int, int]] = []
+        n = len(text)
+        for s, e in refused:
+            for last, (pi, ln) in self._auto.iter(text, s, min(n, e + self._maxlen - 1)):
+                start = last + 1 - ln
+                if s <= start < e:
+                    extra.append((start, last + 1, pi))
+        for start, end, pi in sorted(set(extra)):
+            if (start, start - end, pi) not in seen:
+                self._check(text, start, end, pi, headline, ok, fused, tokens)
+
+    def _check(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        pi: int,
+        headline: bool,
+        ok: list[tuple[int, int, int]],
+        fused: list[tuple[int, int, int]],
+        tokens: list[tuple[int, int, int]],
+    ) -> bool:
+        """Boundary and rule checks, cheapest first; files the hit in the right list."""
+        p = self.patterns[pi]
+        cand = (start, start - end, pi)
+        if p.latin_start and start > 0 and text[start - 1] in _LATIN:
+            return False
+        if p.latin_end and end < len(text) and text[end] in _LATIN:
+            return False
+        r = p.rule
+        if not r.infix and (
+            (p.kata_start and start > 0 and text[start - 1] in _KATAKANA)
+            or (p.kata_end and end < len(text) and text[end] in _KATAKANA)
+        ):
+            # Not a mention on its own, but maybe one part of a fused run.
+            if (
+                end - start >= MIN_SPLIT_PART
+                and not r.token
+                and (headline or not r.headline)
+                and (not (r.before or r.after) or self._context_ok(text, start, end, p))
+            ):
+                fused.append(cand)
+            return False
+        if r.headline and not headline:
+            return False
+        if (r.before or r.after) and not self._context_ok(text, start, end, p):
+            return False
+        if r.token:
+            tokens.append(cand)
+            return False  # may still fail: let the rescan look for a shorter mention too
+        ok.append(cand)
+        return True
 
     @staticmethod
     def _context_ok(text: str, start: int, end: int, p: Pattern) -> bool:
@@ -214,33 +274,46 @@ class Matcher:
     def _split_fused(
         self, text: str, matches: list[Match], fused: list[tuple[int, int, int]]
     ) -> list[Match]:
-        """Accept parts of a katakana run that is exactly a sequence of glossary forms."""
-        taken = [(m.start, m.end) for m in matches]
-        by_start: dict[int, list[tuple[int, int]]] = {}
+        """Split a katakana run that is exactly a sequence of glossary forms.
+
+        The parts may be refused hits (a form glued to more katakana) or accepted ones
+        inside the run; the last part may run on past the katakana (a variant ending in
+        kanji). Fewest parts wins, so one long known form beats two short ones.
+        """
+        pieces: dict[int, list[tuple[int, int, bool]]] = {}  # start -> (end, pattern, fused?)
         for start, neg_len, pi in fused:
-            by_start.setdefault(start, []).append((start - neg_len, pi))
-        added: list[Match] = []
-        seen_runs: set[int] = set()
-        for start in sorted(by_start):
-            run_start, run_end = _katakana_run(text, start)
-            if run_start in seen_runs or _overlaps(taken, run_start, run_end):
+            pieces.setdefault(start, []).append((start - neg_len, pi, True))
+        by_start = {m.start: m for m in matches}
+        for m in matches:
+            pieces.setdefault(m.start, []).append((m.end, -1, False))
+        result = list(matches)
+        done_until = -1
+        for start, neg_len, _ in sorted(fused):
+            if start < done_until:
                 continue
-            seen_runs.add(run_start)
-            tiling = _tile(run_start, run_end, by_start, text)
-            if tiling is None or len(tiling) < 2:
+            run_start, run_end = _katakana_run(text, start, start - neg_len)
+            tiling = _tile(run_start, run_end, pieces, text)
+            if tiling is None or len(tiling) < 2 or not any(f for _, _, _, f in tiling):
                 continue
+            end = tiling[-1][1]
+            if any(m.start < run_start < m.end or m.start < end < m.end for m in result):
+                continue  # a mention crosses the run's edge: the run is not a name of its own
+            done_until = end
+            result = [m for m in result if m.end <= run_start or m.start >= end]
             prev: Match | None = None
-            for s, e, pi in tiling:
-                p = self.patterns[pi]
-                prefix = ""
-                if prev is not None and prev.end == s and _ends_katakana(prev) and _starts_katakana(p):
-                    prefix = SEPARATOR
-                m = Match(s, e, p, prefix)
-                added.append(m)
+            for s, e, pi, is_fused in tiling:
+                m = Match(s, e, self.patterns[pi]) if is_fused else by_start[s]
+                if (
+                    prev is not None
+                    and prev.end == s
+                    and _ends_katakana(prev)
+                    and _starts_katakana(m.pattern)
+                ):
+                    m = m._replace(prefix=SEPARATOR)
+                result.append(m)
                 prev = m
-        if not added:
-            return matches
-        return sorted(matches + added, key=lambda m: m.start)
+        result.sort(key=lambda m: m.start)
+        return result
 
 
 def _ends_katakana(m: Match) -> bool:
@@ -253,44 +326,47 @@ def _starts_katakana(p: Pattern) -> bool:
     return out[0] in _KATAKANA
 
 
-def _katakana_run(text: str, pos: int) -> tuple[int, int]:
-    """The maximal run of katakana (and inner ・) around ``pos``."""
-    s = pos
-    while s > 0 and (text[s - 1] in _KATAKANA or (text[s - 1] == SEPARATOR and s - 1 > 0)):
+def _katakana_run(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` widened over katakana (and name joiners inside it) on both sides."""
+    s = start
+    while s > 0 and (text[s - 1] in _KATAKANA or (text[s - 1] in NAME_JOINERS and s - 1 > 0)):
         s -= 1
-    while s < pos and text[s] == SEPARATOR:
+    while s < start and text[s] in NAME_JOINERS:
         s += 1
-    e = pos
+    e = end
     n = len(text)
-    while e < n and (text[e] in _KATAKANA or (text[e] == SEPARATOR and e + 1 < n)):
+    while e < n and (text[e] in _KATAKANA or (text[e] in NAME_JOINERS and e + 1 < n)):
         e += 1
-    while e > pos and text[e - 1] == SEPARATOR:
+    while e > end and text[e - 1] in NAME_JOINERS:
         e -= 1
     return s, e
 
 
-def _overlaps(spans: Sequence[tuple[int, int]], s: int, e: int) -> bool:
-    return any(a < e and s < b for a, b in spans)
-
-
 def _tile(
-    run_start: int, run_end: int, by_start: dict[int, list[tuple[int, int]]], text: str
-) -> list[tuple[int, int, int]] | None:
-    """Cover ``[run_start, run_end)`` exactly with fused candidates (・ may sit between
-    parts). Fewest parts wins, so a long known form beats two short ones."""
-    best: dict[int, list[tuple[int, int, int]]] = {run_start: []}
-    for pos in range(run_start, run_end + 1):
-        if pos not in best:
+    run_start: int,
+    run_end: int,
+    pieces: dict[int, list[tuple[int, int, bool]]],
+    text: str,
+) -> list[tuple[int, int, int, bool]] | None:
+    """Cover the run exactly with pieces (a ・ may sit between two of them); the last
+    piece may end past the run. Returns (start, end, pattern index, fused?) or None."""
+    best: dict[int, list[tuple[int, int, int, bool]]] = {run_start: []}
+    over: list[list[tuple[int, int, int, bool]]] = []
+    for pos in range(run_start, run_end):
+        path = best.get(pos)
+        if path is None:
             continue
-        path = best[pos]
-        nxt = [pos]
-        if pos < run_end and text[pos] == SEPARATOR and path:
-            nxt.append(pos + 1)
-        for p0 in nxt:
-            for end, pi in by_start.get(p0, ()):
+        starts = [pos]
+        if text[pos] in NAME_JOINERS and path:
+            starts.append(pos + 1)
+        for p0 in starts:
+            for end, pi, is_fused in pieces.get(p0, ()):
+                cand = [*path, (p0, end, pi, is_fused)]
                 if end > run_end:
-                    continue
-                cand = [*path, (p0, end, pi)]
-                if end not in best or len(cand) < len(best[end]):
+                    over.append(cand)
+                elif end not in best or len(cand) < len(best[end]):
                     best[end] = cand
-    return best.get(run_end)
+    done = [c for c in (best.get(run_end), *over) if c]
+    if not done:
+        return None
+    return min(done, key=lambda c: (len(c), -c[-1][1]))

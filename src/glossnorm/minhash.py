@@ -166,9 +166,10 @@ def minhash(sh: U32, a: U32, b: U32) -> U32:
     """MinHash signature of a shingle set under the hash functions ``(a, b)``."""
     if len(sh) == 0:
         return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
-    m = np.multiply.outer(a, sh)
+    m: U32 = np.multiply.outer(a, sh)
     m += b[:, None]
-    return m.min(axis=1)
+    out: U32 = m.min(axis=1)
+    return out
 
 
 def minhash_reference(sh: list[int], a: list[int], b: list[int]) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glossnorm.match import Match, Matcher
+from glossnorm.match import SEPARATOR, Match, Matcher, is_katakana
 from glossnorm.model import Change, Gloss, Lang
 
 
@@ -59,17 +59,64 @@ def normalise_text(matcher: Matcher, text: str, headline: bool = False) -> Norma
 
 
 def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
-    edits = [Edit(m.start, m.end, m.replacement) for m in matches]
+    if not matches:
+        return Normalised(text, text, (), ())
+    reps = _replacements(text, matches)
+    edits = [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps, strict=True)]
     out, spans = apply_edits(text, edits)
     changes: list[Change] = []
     glosses: list[Gloss] = []
-    for m, (s, e) in zip(matches, spans, strict=True):
-        ent = m.pattern.entry
-        if m.rewrites:
-            changes.append(Change(s, e, text[m.start : m.end], m.replacement, ent.id))
-        gs = s + len(m.prefix)
-        glosses.append(Gloss(gs, e, ent.id, ent.en, ent.ja, m.pattern.lang))
+    for m, (rep, lead, tail), (s, e) in zip(matches, reps, spans, strict=True):
+        p = m.pattern
+        ent = p.entry
+        if rep != text[m.start : m.end]:
+            changes.append(Change(s, e, text[m.start : m.end], rep, ent.id))
+        glosses.append(Gloss(s + lead, e - tail, ent.id, ent.en, ent.ja, p.lang))
     return Normalised(out, text, tuple(changes), tuple(glosses))
+
+
+def _glue(a: str, b: str) -> str:
+    """The separator two adjacent characters need so they do not read as one word."""
+    if is_katakana(a) and is_katakana(b):
+        return SEPARATOR
+    if a.isascii() and a.isalnum() and b.isascii() and b.isalnum():
+        return " "
+    return ""
+
+
+def _replacements(text: str, matches: Sequence[Match]) -> list[tuple[str, int, int]]:
+    """(replacement, separator chars before, after) per match.
+
+    A rewrite never glues a name to its neighbour: if the new form would run into a
+    katakana or Latin neighbour that the old form did not run into (白ロシア → ベラルーシ
+    after アゼルバイジャン; ナトー → NATO before Kiev), a ・ or a space goes between, so
+    the output reads as two names and normalising it again is a no-op.
+    """
+    out: list[tuple[str, int, int]] = []
+    n = len(text)
+    bodies = [m.pattern.target or m.pattern.form for m in matches]
+    for i, m in enumerate(matches):
+        body = bodies[i]
+        lead = m.prefix
+        tail = ""
+        if m.pattern.target is not None and body:
+            src = text[m.start : m.end]
+            if not lead:
+                if i and matches[i - 1].end == m.start:
+                    left = bodies[i - 1][-1]
+                else:
+                    left = text[m.start - 1] if m.start else ""
+                if left and not _glue(left, src[0]):
+                    lead = _glue(left, body[0])
+            nxt = matches[i + 1] if i + 1 < len(matches) else None
+            if nxt is not None and nxt.start == m.end:
+                right = "" if nxt.prefix else bodies[i + 1][0]
+            else:
+                right = text[m.end] if m.end < n else ""
+            if right and not _glue(src[-1], right):
+                tail = _glue(body[-1], right)
+        out.append((lead + body + tail, len(lead), len(tail)))
+    return out
 
 
 def gloss_label(g: Gloss) -> str:

@@ -32,8 +32,8 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 
 @dataclass(frozen=True)
 class Options:
-    ingest: IngestOptions = IngestOptions()
-    dedup: DedupConfig = DedupConfig()
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     keep_boilerplate: bool = False
     boilerplate_files: tuple[str, ...] = ()
     workers: int = 1
@@ -158,11 +158,11 @@ def _chunks(items: Iterable[Document | Problem]) -> Iterator[list[Document | Pro
         yield chunk
 
 
-def _run_chunk(
-    stage: Stage | None, chunk: list[Document | Problem]
-) -> list[DocResult | Problem]:
+def _run_chunk(stage: Stage | None, chunk: list[Document | Problem]) -> list[DocResult | Problem]:
     docs = [d for d in chunk if isinstance(d, Document)]
-    results = iter(_process_chunk(docs) if stage is None else [process_document(stage, d) for d in docs])
+    results = iter(
+        _process_chunk(docs) if stage is None else [process_document(stage, d) for d in docs]
+    )
     return [it if isinstance(it, Problem) else next(results) for it in chunk]
 
 

@@ -89,9 +89,10 @@ class OutputWriter:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
         except OSError as exc:
             raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
-        self._jsonl: IO[str] = open(self.tmp / "corpus.jsonl", "w", encoding="utf-8")
-        self._txt: IO[str] = open(self.tmp / "corpus.txt", "w", encoding="utf-8")
-        self._dups: IO[str] = open(self.tmp / "duplicates.jsonl", "w", encoding="utf-8")
+        # Kept open for the whole streaming run; closed in commit() or abort().
+        self._jsonl: IO[str] = open(self.tmp / "corpus.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._txt: IO[str] = open(self.tmp / "corpus.txt", "w", encoding="utf-8")  # noqa: SIM115
+        self._dups: IO[str] = open(self.tmp / "duplicates.jsonl", "w", encoding="utf-8")  # noqa: SIM115
         self._docs_written = 0
 
     def __enter__(self) -> OutputWriter:
@@ -164,7 +165,9 @@ def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
         "duplicates": stats.duplicates,
         "dropped": dict(sorted(stats.dropped.items())),
         "changes": stats.changes,
-        "changes_by_entry": dict(sorted(stats.changes_by_entry.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "changes_by_entry": dict(
+            sorted(stats.changes_by_entry.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
         "glosses": stats.glosses,
         "document_duplicates": stats.document_duplicates,
         "accounting_ok": stats.balanced(),

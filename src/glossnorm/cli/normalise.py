@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,18 +20,18 @@ from glossnorm.pipeline import Options, run
 from glossnorm.write import OutputWriter, summary_dict
 
 
-class GlossMode(str, Enum):
+class GlossMode(StrEnum):
     inline = "inline"
     none = "none"
 
 
-class DedupMode(str, Enum):
+class DedupMode(StrEnum):
     exact = "exact"
     near = "near"
     off = "off"
 
 
-class OnError(str, Enum):
+class OnError(StrEnum):
     skip = "skip"
     fail = "fail"
 

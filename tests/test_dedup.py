@@ -1,0 +1,353 @@
+"""glossnorm.dedup / glossnorm.minhash: exact and near duplicates, the SQLite index."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glossnorm import minhash as mh
+from glossnorm.dedup import (
+    DedupConfig,
+    DedupIndex,
+    DocDup,
+    DupHit,
+    fingerprint,
+    fingerprints,
+    fold,
+)
+from glossnorm.errors import InputError, UsageError
+
+CFG = DedupConfig()
+
+# Written for these tests: one story, shared names, dates and numbers (hard negatives).
+P1 = ("ブリンケン米国務長官は3月4日、ブリュッセルで開かれたNATO外相会合に出席し、"
+      "東欧の加盟国に約3000人の部隊を追加で派遣する方針を説明した。")
+P2 = ("NATO外相会合は3月4日、ブリュッセルの本部で始まり、ブリンケン米国務長官のほか"
+      "30か国の外相が出席して東欧の防衛態勢の強化を協議した。")
+P3 = ("会合の後、ストルテンベルグ事務総長は記者会見で、同盟は挑発には乗らないが、"
+      "加盟国の領土は一寸たりとも譲らないと述べ、結束を強調した。")
+P4 = ("ロシア外務省は同日、NATOの部隊派遣は地域の緊張を高めるだけだとする声明を出し、"
+      "米国に対して対話の再開を改めて求めた。")
+HEADLINE = "NATO外相会合が開幕"
+
+
+def run(items: list[tuple[str, int, str]], idx: DedupIndex) -> list[DupHit | None]:
+    fps = fingerprints([t for _, _, t in items], idx.cfg)
+    return [idx.check(d, s, fp) for (d, s, _), fp in zip(items, fps, strict=True)]
+
+
+def edit(text: str, i: int, ch: str) -> str:
+    return text[:i] + ch + text[i + 1 :]
+
+
+# -- exact ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        P1,
+        P1.replace("NATO", "ＮＡＴＯ").replace("3000", "３０００"),  # full width
+        P1.replace("、", "、 ").replace("。", "。\n"),  # spaces and line breaks
+        "\u3000" + P1[:20] + " \u200b" + P1[20:] + "  ",  # ideographic and zero-width space
+    ],
+)
+def test_exact_hit_across_width_and_whitespace(copy: str) -> None:
+    with DedupIndex(CFG) as idx:
+        hits = run([("a", 0, P1), ("b", 0, copy)], idx)
+    assert hits == [None, DupHit("exact", "a", 0, 1.0)]
+
+
+def test_fold_is_width_and_whitespace_insensitive() -> None:
+    assert fold("ＮＡＴＯ　首脳\n会議 ") == fold("NATO首脳会議") == "NATO首脳会議"
+
+
+def test_short_headline_is_exact_only() -> None:
+    # A one-character change in a headline is often another headline: no near match there.
+    with DedupIndex(CFG) as idx:
+        hits = run([("a", 0, HEADLINE), ("b", 0, edit(HEADLINE, 8, "閉")),
+                    ("c", 0, "ＮＡＴＯ外相会合が開幕")], idx)
+    assert hits == [None, None, DupHit("exact", "a", 0, 1.0)]
+    assert fingerprint(HEADLINE, CFG).minhash is None
+
+
+# -- near ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        edit(P1, 10, "の"),  # one character substituted
+        edit(edit(P1, 10, "の"), 40, "大"),  # two
+        P1[:30] + P1[31:],  # one deleted
+        P1.replace("ブリンケン", "ブリンカーン"),  # a variant the glossary did not know
+    ],
+)
+def test_near_hit_on_light_edits(copy: str) -> None:
+    with DedupIndex(CFG) as idx:
+        hits = run([("a", 0, P1), ("b", 0, copy)], idx)
+    assert hits[0] is None
+    hit = hits[1]
+    assert hit is not None and hit.kind == "near" and (hit.doc, hit.seg) == ("a", 0)
+    assert CFG.threshold <= hit.similarity < 1.0
+
+
+def test_same_story_paragraphs_are_not_merged() -> None:
+    with DedupIndex(CFG) as idx:
+        assert run([(f"d{i}", 0, p) for i, p in enumerate((P1, P2, P3, P4))], idx) == [None] * 4
+
+
+def test_reported_similarity_is_the_real_jaccard() -> None:
+    copy = edit(P1, 10, "の")
+    with DedupIndex(CFG) as idx:
+        hit = run([("a", 0, P1), ("b", 0, copy)], idx)[1]
+    a, b = (mh.shingles(fold(t), CFG.ngram) for t in (P1, copy))
+    assert hit is not None and hit.similarity == pytest.approx(mh.jaccard(a, b))
+
+
+def test_most_similar_kept_segment_is_reported() -> None:
+    far = edit(edit(edit(P1, 10, "の"), 30, "の"), 50, "の")
+    near = edit(P1, 60, "の")
+    with DedupIndex(CFG) as idx:
+        hits = run([("far", 0, far), ("near", 0, near), ("x", 0, P1)], idx)
+    # "near" itself is a near copy of "far"; the third is reported against the best match.
+    assert hits[1] is not None and hits[1].doc == "far"
+    assert hits[2] is not None and hits[2].doc == "far"  # "near" was not kept
+
+
+def test_modes() -> None:
+    copy = edit(P1, 10, "の")
+    with DedupIndex(DedupConfig(mode="exact")) as idx:
+        assert run([("a", 0, P1), ("b", 0, copy), ("c", 0, P1)], idx) == [
+            None, None, DupHit("exact", "a", 0, 1.0)]
+    with DedupIndex(DedupConfig(mode="off")) as idx:
+        assert run([("a", 0, P1), ("b", 0, P1)], idx) == [None, None]
+
+
+def test_empty_segments_are_never_duplicates() -> None:
+    with DedupIndex(CFG) as idx:
+        assert run([("a", 0, " "), ("b", 0, "\u3000\n")], idx) == [None, None]
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(UsageError, match="threshold"):
+        DedupConfig(threshold=1.5)
+    with pytest.raises(UsageError, match="--dedup"):
+        DedupConfig(mode="fuzzy")  # type: ignore[arg-type]
+
+
+# -- determinism -----------------------------------------------------------------------------
+
+
+def test_first_occurrence_is_kept_and_runs_agree() -> None:
+    items = [("d1", 0, P2), ("d2", 0, edit(P2, 5, "の")), ("d3", 0, P2), ("d4", 0, P3),
+             ("d5", 0, P2.replace(" ", ""))]
+    results = []
+    for _ in range(2):
+        with DedupIndex(CFG) as idx:
+            results.append(run(items, idx))
+    assert results[0] == results[1]
+    assert results[0][0] is None and all(h is None or h.doc == "d1" for h in results[0])
+
+
+def test_fingerprint_is_pure_and_picklable() -> None:
+    fp = fingerprint(P1, CFG)
+    assert pickle.loads(pickle.dumps(fp)) == fp == fingerprints([P2, P1], CFG)[1]
+    assert len(fp.exact) == 16 and fp.minhash is not None and len(fp.minhash) == 4 * CFG.num_perm
+
+
+# -- reference implementations agree (property tests) -----------------------------------------
+
+japanese = st.text(
+    alphabet=st.sampled_from("アイウエオカキクケコンー・のはがを日本米露会談　 、。ABC12"),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=japanese, n=st.integers(1, 6))
+def test_shingles_match_reference(text: str, n: int) -> None:
+    assert mh.shingles(text, n).tolist() == mh.shingles_reference(text, n)
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(japanese.filter(lambda t: len(t) >= 5), min_size=1, max_size=5))
+def test_batched_shingles_and_minhash_match_single(texts: list[str]) -> None:
+    a, b = mh.permutations(16)
+    flat, offs = mh.shingle_sets(texts, 5)
+    sigs = mh.minhashes(flat, offs, a, b, chunk=7)  # tiny chunks: exercise the splitting
+    for i, t in enumerate(texts):
+        sh = mh.shingles(t, 5)
+        assert flat[offs[i] : offs[i + 1]].tolist() == sh.tolist()
+        assert sigs[i].tolist() == mh.minhash(sh, a, b).tolist()
+        ref = mh.minhash_reference(mh.shingles_reference(t, 5), a.tolist(), b.tolist())
+        assert sigs[i].tolist() == ref
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=japanese, y=japanese)
+def test_jaccard_matches_reference(x: str, y: str) -> None:
+    sx, sy = mh.shingles(x, 3), mh.shingles(y, 3)
+    assert mh.jaccard(sx, sy) == pytest.approx(
+        mh.jaccard_reference(sx.tolist(), sy.tolist()))
+
+
+def test_lsh_layout_keeps_pairs_at_the_threshold() -> None:
+    for t in (0.3, 0.5, 0.7, 0.9):
+        bands, rows = mh.choose_bands(t, 128)
+        assert bands * rows <= 128
+        assert mh.candidate_probability(t, bands, rows) >= 0.995
+
+
+def test_minhash_agreement_estimates_jaccard() -> None:
+    rng = np.random.default_rng(0)
+    u = np.unique(rng.integers(0, 2**32, 3000, dtype=np.uint64).astype(np.uint32))[:2000]
+    x, y = np.sort(u[:1500]), np.sort(u[500:])  # J = 1000 / 2000
+    a, b = mh.permutations(512)
+    est = float(np.mean(mh.minhash(x, a, b) == mh.minhash(y, a, b)))
+    assert abs(est - 0.5) < 0.1
+
+
+# -- documents -----------------------------------------------------------------------------
+
+
+def test_reposted_document_is_one_doc_duplicate() -> None:
+    with DedupIndex(CFG) as idx:
+        run([("orig", 0, P1), ("orig", 1, P2), ("orig", 2, P3)], idx)
+        assert idx.end_document("orig") is None
+        hits = run([("copy", 0, P1), ("copy", 1, edit(P2, 8, "の")), ("copy", 2, P3)], idx)
+        assert all(h is not None and h.doc == "orig" for h in hits)  # still marked one by one
+        dd = idx.end_document("copy")
+        assert isinstance(dd, DocDup)
+        assert (dd.doc, dd.duplicate_of, dd.segments, dd.total) == ("copy", "orig", (0, 1, 2), 3)
+        assert 0.9 < dd.similarity < 1.0
+        # Only one paragraph of four re-posted: no document duplicate.
+        mix = [P1, P4, HEADLINE, "別の段落です。"]
+        run([("mix", i, t) for i, t in enumerate(mix)], idx)
+        assert idx.end_document("mix") is None
+
+
+# -- SQLite index --------------------------------------------------------------------------
+
+
+def dump(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as db:
+        return [*db.execute("SELECT * FROM segs ORDER BY id"),
+                *db.execute("SELECT * FROM dups ORDER BY doc, seg")]
+
+
+BATCH1 = [("a", 0, P1), ("a", 1, P2), ("b", 0, edit(P1, 12, "の"))]
+BATCH2 = [("c", 0, P2.replace("NATO", "ＮＡＴＯ")), ("c", 1, P3), ("d", 0, edit(P3, 7, "大"))]
+
+
+def test_second_batch_is_deduplicated_against_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        assert [h is None for h in run(BATCH1, idx)] == [True, True, False]
+    with DedupIndex(CFG, path) as idx:
+        hits = run(BATCH2, idx)
+        assert len(idx) == 3
+    assert hits[0] == DupHit("exact", "a", 1, 1.0)
+    assert hits[1] is None
+    assert hits[2] is not None and (hits[2].kind, hits[2].doc) == ("near", "c")
+
+
+def test_rerun_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        first = run(BATCH1 + BATCH2, idx)
+    before = dump(path)
+    with DedupIndex(CFG, path) as idx:
+        again = run(BATCH1 + BATCH2, idx)
+    assert again == first  # kept stay kept (not copies of themselves), copies report the same
+    assert dump(path) == before
+
+
+def test_changed_text_replaces_the_old_version(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        run([("a", 0, P1)], idx)
+    with DedupIndex(CFG, path) as idx:
+        assert run([("a", 0, P4), ("z", 0, P1)], idx) == [None, None]  # old P1 is gone
+        assert len(idx) == 2
+
+
+def test_repeated_id_with_other_text_in_one_run_is_an_error() -> None:
+    with DedupIndex(CFG) as idx, pytest.raises(InputError, match="unique"):
+        run([("a", 0, P1), ("a", 0, P2)], idx)
+
+
+@pytest.mark.parametrize("how", ["exception", "no-commit"])
+def test_interrupted_run_leaves_the_previous_state(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        run(BATCH1, idx)
+    before = dump(path)
+    if how == "exception":
+        with pytest.raises(KeyboardInterrupt), DedupIndex(CFG, path) as idx:
+            run(BATCH2, idx)
+            raise KeyboardInterrupt
+    else:
+        idx = DedupIndex(CFG, path)
+        run(BATCH2, idx)
+        idx.close()
+    assert dump(path) == before
+    with DedupIndex(CFG, path) as idx:  # and the index is still usable
+        assert run(BATCH2[:1], idx) == [DupHit("exact", "a", 1, 1.0)]
+
+
+def test_crash_before_any_commit_leaves_a_valid_empty_index(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    idx = DedupIndex(CFG, path)
+    run(BATCH1, idx)
+    idx.close()
+    with DedupIndex(CFG, path) as idx:
+        assert len(idx) == 0
+
+
+def test_large_run_flushes_and_commits(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    rng = np.random.default_rng(3)  # random kanji paragraphs: all distinct
+    texts = ["".join(chr(0x4E00 + int(c)) for c in rng.integers(0, 5000, 60)) for _ in range(2600)]
+    items = [(f"d{i}", 0, t) for i, t in enumerate(texts)] + [("x", 0, texts[5])]
+    with DedupIndex(CFG, path) as idx:
+        hits = run(items, idx)
+    assert hits[-1] == DupHit("exact", "d5", 0, 1.0)
+    kept = sum(h is None for h in hits)
+    with DedupIndex(CFG, path) as idx:
+        assert len(idx) == kept
+        assert run([("y", 0, texts[2500])], idx) == [DupHit("exact", "d2500", 0, 1.0)]
+
+
+@pytest.mark.parametrize("content", [b"not a database" * 100, b"SQLite format 3\0junk"])
+def test_corrupt_index_is_a_clear_input_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "dedup.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="dedup index"):
+        DedupIndex(CFG, path)
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t(x)")
+    with pytest.raises(InputError, match="not a glossnorm dedup index"):
+        DedupIndex(CFG, path)
+
+
+def test_index_built_with_other_ngram_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    DedupIndex(CFG, path).close()
+    with pytest.raises(InputError, match="ngram=5"):
+        DedupIndex(DedupConfig(ngram=4), path)
+
+
+def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="dedup index"):
+        DedupIndex(CFG, tmp_path)  # a directory
