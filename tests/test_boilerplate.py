@@ -124,3 +124,24 @@ def test_seed_boilerplate_is_dropped() -> None:
     assert counts["hashtags_only"] >= 4
     assert not any(line.startswith("— ") and "(@" in line for line in kept)
     assert sum(counts.values()) < 0.2 * (sum(counts.values()) + len(kept))
+
+
+def test_combined_rules_agree_with_rule_by_rule() -> None:
+    import dataclasses
+
+    from glossnorm.boilerplate import BoilerplateRules
+
+    rules = BoilerplateRules.load()
+    assert rules.combined is not None
+    one_by_one = dataclasses.replace(rules, combined=None)
+    object.__setattr__(one_by_one, "combined", None)
+    lines = [
+        "Source link", "— NHKニュース (@nhk_news) 2022年1月26日", "https://t.co/abc",
+        "ロシアは撤退を要求した。", "#反ロシア#対中露戦", "シェア", "Leave a Reply", "LINE",
+        "関連記事: ロシア外相が会見", "© 2022 Example News", "d1021.hatenadiary.jp", "",
+        "米国務長官は26日、記者団に対し述べた https://t.co/xyz",
+    ]
+    for line in lines:
+        expected = next((r.name for r in rules.rules if r.pattern.fullmatch(line.strip())), None)
+        assert rules.match(line) == expected, line
+        assert one_by_one.match(line) == expected, line

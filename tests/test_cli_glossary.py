@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from glossnorm.cli import app
 from glossnorm.glossary import load_glossary
 
 FIXTURES = Path(__file__).parent / "fixtures" / "glossary"
@@ -34,20 +31,7 @@ COMMANDS = [
 ]
 
 
-def _app() -> typer.Typer:
-    try:
-        return importlib.import_module("glossnorm.cli").app  # type: ignore[no-any-return]
-    except ImportError:
-        # while a sibling CLI module (normalise/report) is still being written, stub it so the
-        # glossary commands can be tested on their own
-        for name in ("normalise", "report"):
-            mod = f"glossnorm.cli.{name}"
-            if mod not in sys.modules:
-                sys.modules[mod] = types.ModuleType(mod)
-        return importlib.import_module("glossnorm.cli").app  # type: ignore[no-any-return]
-
-
-APP = _app()
+APP = app
 runner = CliRunner()
 
 

@@ -351,3 +351,15 @@ def test_index_built_with_other_ngram_is_refused(tmp_path: Path) -> None:
 def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="dedup index"):
         DedupIndex(CFG, tmp_path)  # a directory
+
+
+def test_index_in_use_by_another_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DedupIndex, "lock_timeout", 0.05)
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as first:
+        run(BATCH1, first)
+        with pytest.raises(InputError, match="in use by another run"):
+            DedupIndex(CFG, path)
+    first.close()  # a second close is harmless
+    with DedupIndex(CFG, path) as idx:
+        assert len(idx) == 2

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import glossnorm
+from glossnorm.cli import app
 from glossnorm.model import Entry, EntryType, Lang, Variant
 from glossnorm.report import Candidate, GlossaryIndex, ReportOptions, build_report
 from glossnorm.report_format import render, to_html
@@ -153,25 +150,6 @@ def test_json_schema_and_html_escape() -> None:
     assert render(rep, "csv").splitlines()[0].startswith("surface,count,entry")
 
 
-def _cli_app():  # type: ignore[no-untyped-def]
-    """The real CLI; while other stages are missing, just the report command."""
-    try:
-        from glossnorm.cli import app
-        return app
-    except ImportError:
-        for k in [k for k in sys.modules if k.startswith("glossnorm.cli")]:
-            del sys.modules[k]
-        pkg = types.ModuleType("glossnorm.cli")
-        pkg.__path__ = [str(Path(glossnorm.__file__).parent / "cli")]
-        sys.modules["glossnorm.cli"] = pkg
-        importlib.import_module("glossnorm.cli.report")
-        from glossnorm.cli._app import app
-
-        if len(app.registered_commands) == 1:
-            app.command("noop", hidden=True)(lambda: None)
-        return app
-
-
 def test_cli(tmp_path: Path) -> None:
     (tmp_path / "g.gloss").write_text(GLOSS, encoding="utf-8")
     corpus = tmp_path / "corpus"
@@ -179,7 +157,6 @@ def test_cli(tmp_path: Path) -> None:
     (corpus / "a.txt").write_text("トニー・ブリンカーン長官とスロベニア。<script>x</script>\n",
                                   encoding="utf-8")
     runner = CliRunner()
-    app = _cli_app()
     out = tmp_path / "r.json"
     res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
                               "--format", "json", "--out", str(out)])

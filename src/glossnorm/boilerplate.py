@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -58,9 +58,37 @@ def parse_rules(text: str, origin: str, rules: list[BoilerplateRule]) -> list[Bo
     return out
 
 
+_LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+def combine(rules: Sequence[BoilerplateRule]) -> re.Pattern[str] | None:
+    """All rules as one alternation (one C call per line instead of one per rule).
+
+    Alternatives are tried in order and fullmatch backtracks into the next one, so the
+    first rule that matches the whole line wins, exactly as in a loop. Returns None when
+    the rules cannot be combined (a user rule with named groups, say).
+    """
+    parts = []
+    for i, r in enumerate(rules):
+        pat = r.pattern.pattern
+        m = _LEADING_FLAGS.match(pat)
+        if m:  # a leading (?i) must become a scoped (?i:...) inside an alternation
+            pat = f"(?{m.group(1)}:{pat[m.end():]})"
+        parts.append(f"(?P<r{i}>{pat})")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
+
+
 @dataclass(frozen=True)
 class BoilerplateRules:
     rules: tuple[BoilerplateRule, ...] = ()
+    combined: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.combined is None:
+            object.__setattr__(self, "combined", combine(self.rules))
 
     @classmethod
     def load(cls, extra: Sequence[str | Path] = ()) -> BoilerplateRules:
@@ -86,6 +114,11 @@ class BoilerplateRules:
         line = line.strip()
         if not line:
             return None
+        if self.combined is not None:
+            m = self.combined.fullmatch(line)
+            if m is None or m.lastgroup is None:
+                return None
+            return self.rules[int(m.lastgroup[1:])].name
         for rule in self.rules:
             if rule.pattern.fullmatch(line):
                 return rule.name

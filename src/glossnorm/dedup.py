@@ -313,14 +313,17 @@ class _DocState:
 class DedupIndex:
     """Sequential duplicate checker backed by SQLite (a file with ``path``, else in memory)."""
 
+    lock_timeout = 5.0  # seconds to wait for another run holding the index
+
     def __init__(self, cfg: DedupConfig, path: str | os.PathLike[str] | None = None) -> None:
         self.cfg = cfg
         self.path = os.fspath(path) if path is not None else None
         self._where = self.path or "in-memory index"
         self._docs: dict[str, _DocState] = {}
+        self._closed = False
         try:
             self._db = sqlite3.connect(
-                self.path or ":memory:", isolation_level=None, timeout=5.0
+                self.path or ":memory:", isolation_level=None, timeout=self.lock_timeout
             )
         except sqlite3.Error as exc:
             raise InputError(f"{self._where}: cannot open the dedup index ({exc})") from None
@@ -570,10 +573,15 @@ class DedupIndex:
             raise InputError(f"{self._where}: cannot write the dedup index ({exc})") from None
 
     def close(self) -> None:
-        """Close; anything not committed is rolled back."""
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
-        self._db.close()
+        """Close; anything not committed is rolled back. Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        finally:
+            self._db.close()
 
     def __enter__(self) -> DedupIndex:
         return self

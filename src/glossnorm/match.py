@@ -138,6 +138,11 @@ class Matcher:
         if self.patterns:
             self._auto.make_automaton()
         self._maxlen = max((len(p.form) for p in self.patterns), default=1)
+        # Edge flags of the forms that have no rule (None: go through _check).
+        self._edges: list[tuple[bool, bool, bool, bool] | None] = [
+            None if not p.rule.is_empty else (p.kata_start, p.kata_end, p.latin_start, p.latin_end)
+            for p in self.patterns
+        ]
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Glossary]]:
         # The automaton is rebuilt in a worker rather than pickled: it is cheap and keeps
@@ -159,15 +164,39 @@ class Matcher:
         tokens: list[tuple[int, int, int]] = []  # waiting for the Sudachi check
         refused: list[tuple[int, int]] = []
         check = self._check
+        edges = self._edges
+        kata = _KATAKANA
+        latin = _LATIN
+        n = len(text)
+        # Hot loop: a hit of a form without rules only needs its edges checked, inline.
         for last, (pi, ln) in self._auto.iter_long(text):
-            if not check(text, last + 1 - ln, last + 1, pi, headline, ok, fused, tokens):
-                refused.append((last + 1 - ln, last + 1))
+            end = last + 1
+            start = end - ln
+            ed = edges[pi]
+            if ed is not None:
+                ks, ke, ls, le = ed
+                left = text[start - 1] if start else ""
+                right = text[end] if end < n else ""
+                if not (
+                    (ks and left in kata)
+                    or (ke and right in kata)
+                    or (ls and left in latin)
+                    or (le and right in latin)
+                ):
+                    ok.append((start, -ln, pi))
+                    continue
+            if not check(text, start, end, pi, headline, ok, fused, tokens):
+                refused.append((start, end))
         if refused:
             self._rescan(text, refused, headline, ok, fused, tokens)
         if tokens:
             bounds = self._boundaries(text)
             ok.extend(c for c in tokens if c[0] in bounds and c[0] - c[1] in bounds)
-        matches = self._resolve(ok)
+        if refused or tokens:
+            matches = self._resolve(ok)
+        else:  # iter_long already gave non-overlapping hits in order
+            pats = self.patterns
+            matches = [Match(st, st - nl, pats[pi]) for st, nl, pi in ok]
         if fused:
             matches = self._split_fused(text, matches, fused)
         return matches

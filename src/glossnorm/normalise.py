@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from glossnorm.match import SEPARATOR, Match, Matcher, is_katakana
 from glossnorm.model import Change, Gloss, Lang
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``source[start:end]`` with ``text`` (source offsets)."""
 
     start: int
@@ -62,14 +62,13 @@ def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
     if not matches:
         return Normalised(text, text, (), ())
     reps = _replacements(text, matches)
-    edits = [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps, strict=True)]
-    out, spans = apply_edits(text, edits)
+    out, spans = apply_edits(text, [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps)])
     changes: list[Change] = []
     glosses: list[Gloss] = []
     for m, (rep, lead, tail), (s, e) in zip(matches, reps, spans, strict=True):
         p = m.pattern
         ent = p.entry
-        if rep != text[m.start : m.end]:
+        if lead or tail or p.target is not None:
             changes.append(Change(s, e, text[m.start : m.end], rep, ent.id))
         glosses.append(Gloss(s + lead, e - tail, ent.id, ent.en, ent.ja, p.lang))
     return Normalised(out, text, tuple(changes), tuple(glosses))

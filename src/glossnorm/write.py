@@ -7,6 +7,8 @@ the run succeeded, so a failed or interrupted run never leaves output that looks
 from __future__ import annotations
 
 import json
+
+import orjson
 import os
 import shutil
 import tempfile
@@ -24,8 +26,9 @@ from glossnorm.pipeline import Duplicate, Event, Kept, Stats
 SUMMARY_VERSION = 1
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+def _dumps(obj: Any) -> bytes:
+    """One JSONL line (orjson: the records are most of the output bytes)."""
+    return orjson.dumps(obj) + b"\n"
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -43,12 +46,11 @@ def kept_record(k: Kept) -> dict[str, Any]:
         "text": n.text,
         "source_text": n.source_text,
         "changes": [
-            {"start": c.start, "end": c.end, "from": c.source, "to": c.target, "entry": c.entry}
-            for c in n.changes
+            {"start": s, "end": e, "from": f, "to": t, "entry": en} for s, e, f, t, en in n.changes
         ],
         "glosses": [
-            {"start": g.start, "end": g.end, "entry": g.entry, "en": g.en, "ja": g.ja}
-            for g in n.glosses
+            {"start": s, "end": e, "entry": en, "en": g_en, "ja": g_ja}
+            for s, e, en, g_en, g_ja, _ in n.glosses
         ],
     }
 
@@ -90,9 +92,9 @@ class OutputWriter:
         except OSError as exc:
             raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
         # Kept open for the whole streaming run; closed in commit() or abort().
-        self._jsonl: IO[str] = open(self.tmp / "corpus.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._jsonl: IO[bytes] = open(self.tmp / "corpus.jsonl", "wb")  # noqa: SIM115
         self._txt: IO[str] = open(self.tmp / "corpus.txt", "w", encoding="utf-8")  # noqa: SIM115
-        self._dups: IO[str] = open(self.tmp / "duplicates.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
         self._docs_written = 0
 
     def __enter__(self) -> OutputWriter:
@@ -111,13 +113,13 @@ class OutputWriter:
         lines: list[str] = []
         for ev in events:
             if isinstance(ev, Kept):
-                self._jsonl.write(_dumps(kept_record(ev)) + "\n")
+                self._jsonl.write(_dumps(kept_record(ev)))
                 n = ev.norm
                 lines.append(render_inline(n.text, n.glosses) if self.gloss_inline else n.text)
             elif isinstance(ev, Duplicate):
-                self._dups.write(_dumps(duplicate_record(ev)) + "\n")
+                self._dups.write(_dumps(duplicate_record(ev)))
             elif isinstance(ev, DocDup):
-                self._dups.write(_dumps(document_duplicate_record(ev)) + "\n")
+                self._dups.write(_dumps(document_duplicate_record(ev)))
         if lines:
             if self._docs_written:
                 self._txt.write("\n")
