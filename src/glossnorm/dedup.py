@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import os
 import re
 import sqlite3
@@ -54,7 +55,7 @@ Mode = Literal["exact", "near", "off"]
 MODES: tuple[Mode, ...] = ("exact", "near", "off")
 
 FORMAT = "glossnorm-dedup"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: MinHash without the additive term
 
 # Invisible characters that survive NFKC and ``str.split`` but must not make copies differ.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -163,7 +164,7 @@ def fold(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _perms(num_perm: int) -> tuple[mh.U32, mh.U32]:
+def _perms(num_perm: int) -> mh.U32:
     return mh.permutations(num_perm)
 
 
@@ -176,13 +177,17 @@ def fingerprints(texts: Sequence[str], cfg: DedupConfig) -> list[Fingerprint]:
     """:func:`fingerprint` of many texts; several times faster per text (one numpy pass for
     the whole batch), so workers should call this on their chunk of segments."""
     folded = [fold(t) for t in texts]
-    exact = [hashlib.blake2b(f.encode("utf-8"), digest_size=16).digest() for f in folded]
+    # surrogatepass: a lone surrogate (e.g. from surrogateescape decoding) must not crash.
+    exact = [
+        hashlib.blake2b(f.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        for f in folded
+    ]
     near_min = max(cfg.min_near_chars, 1)
     near = [i for i, f in enumerate(folded) if cfg.mode == "near" and len(f) >= near_min]
     sigs: dict[int, tuple[bytes, bytes, bytes]] = {}
     if near:
         flat, offs = mh.shingle_sets([folded[i] for i in near], cfg.ngram)
-        mins = mh.minhashes(flat, offs, *_perms(cfg.num_perm))
+        mins = mh.minhashes(flat, offs, _perms(cfg.num_perm))
         keys = mh.band_keys(mins, *cfg.lsh).astype("<i8")
         mins_le, flat_le = mins.astype("<u4"), flat.astype("<u4")
         for row, i in enumerate(near):
@@ -394,6 +399,7 @@ class DedupIndex:
                     )
             bands, rows = int(meta["bands"]), int(meta["rows"])
         self.bands, self.rows = bands, rows
+        self._own_layout = (bands, rows) == self.cfg.lsh  # fingerprints carry these keys
         self._lsh = _Lsh(self.cfg.num_perm, bands, rows, self.cfg.threshold)
         if self.cfg.mode == "near":
             got = db.execute("SELECT id, nsh, sig FROM segs WHERE sig IS NOT NULL").fetchall()
@@ -485,8 +491,8 @@ class DedupIndex:
         n = len(fp.shingles) // 4
         t = self.cfg.threshold
         # |A ∩ B| / |A ∪ B| >= t needs t*|A| <= |B| <= |A|/t.
-        lo, hi = int(np.floor(n * t - 1e-9)), int(np.ceil(n / t + 1e-9))
-        self._klist = fp.band_keys(self.bands, self.rows, self.cfg)
+        lo, hi = math.floor(n * t - 1e-9), math.ceil(n / t + 1e-9)
+        self._klist = self._band_keys(fp)
         cands = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
         if not cands:
             return None
@@ -510,6 +516,14 @@ class DedupIndex:
                 best = DupHit("near", cdoc, int(cseg), sim)
         return best
 
+    def _band_keys(self, fp: Fingerprint) -> list[int]:
+        if self._own_layout and fp.bands is not None:
+            keys = array("q", fp.bands)  # plain array: cheaper than numpy for 42 values
+            if sys.byteorder == "big":
+                keys.byteswap()
+            return keys.tolist()
+        return fp.band_keys(self.bands, self.rows, self.cfg)
+
     def _add(self, doc: str, seg: int, fp: Fingerprint) -> None:
         rid = self._next_id
         self._next_id += 1
@@ -518,7 +532,7 @@ class DedupIndex:
             nsh = len(sh) // 4
             self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
             self._buf_sh[rid] = (doc, seg, sh)
-            keys = self._klist or fp.band_keys(self.bands, self.rows, self.cfg)
+            keys = self._klist or self._band_keys(fp)
             self._lsh.add(rid, sig, nsh, keys)
         else:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))

@@ -62,7 +62,9 @@ def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
     if not matches:
         return Normalised(text, text, (), ())
     reps = _replacements(text, matches)
-    out, spans = apply_edits(text, [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps)])
+    out, spans = apply_edits(
+        text, [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps, strict=True)]
+    )
     changes: list[Change] = []
     glosses: list[Gloss] = []
     for m, (rep, lead, tail), (s, e) in zip(matches, reps, spans, strict=True):

@@ -8,8 +8,9 @@ number of workers, and only a bounded window of documents is in flight at any ti
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,12 +18,20 @@ from pathlib import Path
 
 from glossnorm.boilerplate import BoilerplateRules
 from glossnorm.clean import clean_text
-from glossnorm.dedup import DedupConfig, DedupIndex, DocDup, DupHit, Fingerprint, fingerprint
+from glossnorm.dedup import (
+    DedupConfig,
+    DedupIndex,
+    DocDup,
+    DupHit,
+    Fingerprint,
+    fingerprints,
+)
 from glossnorm.glossary import Glossary
 from glossnorm.ingest import IngestOptions, Problem, iter_inputs
 from glossnorm.match import Matcher
 from glossnorm.model import Document
-from glossnorm.normalise import Normalised, normalise_text
+from glossnorm.normalise import normalise_text
+from glossnorm.record import render_segment
 from glossnorm.segment import split_segments
 
 DROP_BAD_RECORD = "bad-record"
@@ -36,20 +45,26 @@ class Options:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     keep_boilerplate: bool = False
     boilerplate_files: tuple[str, ...] = ()
+    gloss_inline: bool = True
     workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentResult:
+    """One segment after the per-document stages, with its output already rendered."""
+
     index: int
-    norm: Normalised | None  # None when dropped
-    dropped: str | None  # reason
-    fp: Fingerprint | None
+    dropped: str | None  # reason, or None when the segment is content
+    text: str = ""  # normalised text
+    record: bytes = b""  # corpus.jsonl line
+    line: str = ""  # corpus.txt line
+    changed: tuple[str, ...] = ()  # entry id of each change
+    glosses: int = 0
+    fp: Fingerprint | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DocResult:
-    doc: Document
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
@@ -59,7 +74,8 @@ class DocResult:
 class Kept:
     doc: str
     seg: int
-    norm: Normalised
+    record: bytes
+    line: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +121,7 @@ class Stage:
     matcher: Matcher
     rules: BoilerplateRules | None
     dedup: DedupConfig
+    gloss_inline: bool
 
 
 _STAGE: Stage | None = None
@@ -117,23 +134,35 @@ def _init_worker(glossary: Glossary, opts: Options) -> None:
 
 def make_stage(glossary: Glossary, opts: Options) -> Stage:
     rules = None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
-    return Stage(Matcher(glossary), rules, opts.dedup)
+    return Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
 
 
 def process_document(stage: Stage, doc: Document) -> DocResult:
-    """The pure per-document part of the pipeline."""
+    """The pure per-document part of the pipeline: clean → segment → boilerplate →
+    normalise → render → fingerprint."""
     cleaned = clean_text(doc.text)
+    rules = stage.rules
+    matcher = stage.matcher
+    inline = stage.gloss_inline
     out: list[SegmentResult] = []
-    use_fp = stage.dedup.mode != "off"
     for seg in split_segments(doc.id, cleaned.text):
-        reason = stage.rules.match(seg.text) if stage.rules is not None else None
+        reason = rules.match(seg.text) if rules is not None else None
         if reason is not None:
-            out.append(SegmentResult(seg.index, None, f"boilerplate:{reason}", None))
+            out.append(SegmentResult(seg.index, f"boilerplate:{reason}"))
             continue
-        norm = normalise_text(stage.matcher, seg.text, seg.headline)
-        fp = fingerprint(norm.text, stage.dedup) if use_fp else None
-        out.append(SegmentResult(seg.index, norm, None, fp))
-    return DocResult(doc, tuple(out), cleaned.steps, cleaned.notes)
+        norm = normalise_text(matcher, seg.text, seg.headline)
+        record, line = render_segment(doc.id, seg.index, norm, inline)
+        changed = tuple(c.entry for c in norm.changes)
+        out.append(
+            SegmentResult(seg.index, None, norm.text, record, line, changed, len(norm.glosses))
+        )
+    if stage.dedup.mode != "off":
+        # One numpy pass for the whole document instead of one per segment.
+        content = [i for i, r in enumerate(out) if r.dropped is None]
+        fps = fingerprints([out[i].text for i in content], stage.dedup)
+        for i, fp in zip(content, fps, strict=True):
+            out[i] = dataclasses.replace(out[i], fp=fp)
+    return DocResult(tuple(out), cleaned.steps, cleaned.notes)
 
 
 def _process_chunk(docs: Sequence[Document]) -> list[DocResult]:
@@ -158,46 +187,37 @@ def _chunks(items: Iterable[Document | Problem]) -> Iterator[list[Document | Pro
         yield chunk
 
 
-def _run_chunk(stage: Stage | None, chunk: list[Document | Problem]) -> list[DocResult | Problem]:
-    docs = [d for d in chunk if isinstance(d, Document)]
-    results = iter(
-        _process_chunk(docs) if stage is None else [process_document(stage, d) for d in docs]
-    )
-    return [it if isinstance(it, Problem) else next(results) for it in chunk]
-
-
 def iter_results(
     inputs: Sequence[str], glossary: Glossary, opts: Options
-) -> Iterator[DocResult | Problem]:
+) -> Iterator[tuple[Document, DocResult] | Problem]:
     """Per-document results in input order, computed by ``opts.workers`` processes."""
     items = iter_inputs(inputs, opts.ingest)
     if opts.workers <= 1:
         stage = make_stage(glossary, opts)
-        for chunk in _chunks(items):
-            yield from _run_chunk(stage, chunk)
+        for it in items:
+            yield it if isinstance(it, Problem) else (it, process_document(stage, it))
         return
     with ProcessPoolExecutor(
         max_workers=opts.workers, initializer=_init_worker, initargs=(glossary, opts)
     ) as pool:
-        window: list[tuple[list[Document | Problem], Future[list[DocResult]]]] = []
+        window: deque[tuple[list[Document | Problem], Future[list[DocResult]]]] = deque()
         chunks = _chunks(items)
         limit = opts.workers * WINDOW_PER_WORKER
         exhausted = False
         while window or not exhausted:
             while not exhausted and len(window) < limit:
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
+                chunk = next(chunks, None)
+                if chunk is None:
                     exhausted = True
                     break
                 docs = [d for d in chunk if isinstance(d, Document)]
                 window.append((chunk, pool.submit(_process_chunk, docs)))
             if not window:
                 break
-            chunk, fut = window.pop(0)
+            chunk, fut = window.popleft()
             results = iter(fut.result())
             for it in chunk:
-                yield it if isinstance(it, Problem) else next(results)
+                yield it if isinstance(it, Problem) else (it, next(results))
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped
@@ -225,15 +245,15 @@ def run(
                     stats.segments_in += 1
                     stats.dropped[DROP_BAD_RECORD] += 1
                 continue
-            yield res.doc, _account(res, stats, index)
+            doc, result = res
+            yield doc, _account(doc, result, stats, index)
             if progress is not None:
-                progress(len(res.doc.text))
+                progress(len(doc.text))
 
     return events(), stats, index
 
 
-def _account(res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
-    doc = res.doc
+def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
     stats.documents += 1
     stats.chars_in += len(doc.text)
     stats.encodings[doc.encoding] += 1
@@ -246,22 +266,20 @@ def _account(res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
     dedup_on = index.cfg.mode != "off"
     for sr in res.segments:
         stats.segments_in += 1
-        if sr.norm is None:
-            reason = sr.dropped or "dropped"
-            stats.dropped[reason] += 1
-            out.append((doc.id, sr.index, reason))
+        if sr.dropped is not None:
+            stats.dropped[sr.dropped] += 1
+            out.append((doc.id, sr.index, sr.dropped))
             continue
         hit = index.check(doc.id, sr.index, sr.fp) if dedup_on and sr.fp is not None else None
         if hit is not None:
             stats.duplicates += 1
-            out.append(Duplicate(doc.id, sr.index, sr.norm.text, hit))
+            out.append(Duplicate(doc.id, sr.index, sr.text, hit))
             continue
         stats.segments_kept += 1
-        stats.changes += len(sr.norm.changes)
-        stats.glosses += len(sr.norm.glosses)
-        for c in sr.norm.changes:
-            stats.changes_by_entry[c.entry] += 1
-        out.append(Kept(doc.id, sr.index, sr.norm))
+        stats.changes += len(sr.changed)
+        stats.glosses += sr.glosses
+        stats.changes_by_entry.update(sr.changed)
+        out.append(Kept(doc.id, sr.index, sr.record, sr.line))
     if dedup_on:
         dd = index.end_document(doc.id)
         if dd is not None:

@@ -7,8 +7,6 @@ the run succeeded, so a failed or interrupted run never leaves output that looks
 from __future__ import annotations
 
 import json
-
-import orjson
 import os
 import shutil
 import tempfile
@@ -20,15 +18,10 @@ from typing import IO, Any
 from glossnorm.dedup import DocDup
 from glossnorm.errors import OutputError
 from glossnorm.model import Document
-from glossnorm.normalise import render_inline
 from glossnorm.pipeline import Duplicate, Event, Kept, Stats
+from glossnorm.record import jsonl
 
 SUMMARY_VERSION = 1
-
-
-def _dumps(obj: Any) -> bytes:
-    """One JSONL line (orjson: the records are most of the output bytes)."""
-    return orjson.dumps(obj) + b"\n"
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -36,23 +29,6 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise OutputError(f"{out}: exists and is not a folder: choose another --out")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(f"{out}: folder is not empty: use --force to replace its contents")
-
-
-def kept_record(k: Kept) -> dict[str, Any]:
-    n = k.norm
-    return {
-        "doc": k.doc,
-        "seg": k.seg,
-        "text": n.text,
-        "source_text": n.source_text,
-        "changes": [
-            {"start": s, "end": e, "from": f, "to": t, "entry": en} for s, e, f, t, en in n.changes
-        ],
-        "glosses": [
-            {"start": s, "end": e, "entry": en, "en": g_en, "ja": g_ja}
-            for s, e, en, g_en, g_ja, _ in n.glosses
-        ],
-    }
 
 
 def duplicate_record(d: Duplicate) -> dict[str, Any]:
@@ -81,10 +57,9 @@ def document_duplicate_record(d: DocDup) -> dict[str, Any]:
 class OutputWriter:
     """Streams records into a temporary folder; ``commit`` moves it into place."""
 
-    def __init__(self, out: Path, force: bool, gloss_inline: bool) -> None:
+    def __init__(self, out: Path, force: bool) -> None:
         check_out_dir(out, force)
         self.out = out
-        self.gloss_inline = gloss_inline
         parent = out.resolve().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -113,13 +88,12 @@ class OutputWriter:
         lines: list[str] = []
         for ev in events:
             if isinstance(ev, Kept):
-                self._jsonl.write(_dumps(kept_record(ev)))
-                n = ev.norm
-                lines.append(render_inline(n.text, n.glosses) if self.gloss_inline else n.text)
+                self._jsonl.write(ev.record)
+                lines.append(ev.line)
             elif isinstance(ev, Duplicate):
-                self._dups.write(_dumps(duplicate_record(ev)))
+                self._dups.write(jsonl(duplicate_record(ev)))
             elif isinstance(ev, DocDup):
-                self._dups.write(_dumps(document_duplicate_record(ev)))
+                self._dups.write(jsonl(document_duplicate_record(ev)))
         if lines:
             if self._docs_written:
                 self._txt.write("\n")

@@ -121,10 +121,11 @@ def normalise_cmd(
         dedup=dcfg,
         keep_boilerplate=keep_boilerplate,
         boilerplate_files=tuple(str(p) for p in boilerplate or ()),
+        gloss_inline=gloss is GlossMode.inline,
         workers=workers or os.cpu_count() or 1,
     )
     gl = load_glossary(glossary)
-    writer = OutputWriter(out, force, gloss is GlossMode.inline)
+    writer = OutputWriter(out, force)
     show = sys.stderr.isatty()
     with writer:
         bar = _progress() if show else None
