@@ -50,6 +50,7 @@ class Pattern:
     lang: Lang
     target: str | None  # the replacement, or None when the form is kept as written
     rule: Rule
+    renamed: str | None
     before: tuple[re.Pattern[str], ...]
     after: tuple[re.Pattern[str], ...]
     kata_start: bool
@@ -76,7 +77,12 @@ class Match(NamedTuple):
 
 
 def _compile_pattern(
-    form: str, entry: Entry, lang: Lang, target: str | None, rule: Rule
+    form: str,
+    entry: Entry,
+    lang: Lang,
+    target: str | None,
+    rule: Rule,
+    renamed: str | None = None,
 ) -> Pattern:
     return Pattern(
         form=form,
@@ -84,6 +90,7 @@ def _compile_pattern(
         lang=lang,
         target=target,
         rule=rule,
+        renamed=renamed,
         before=tuple(re.compile(f"(?:{r})\\Z") for r in rule.before),
         after=tuple(re.compile(r) for r in rule.after),
         kata_start=form[0] in _KATAKANA,
@@ -101,7 +108,7 @@ def build_patterns(glossary: Glossary) -> list[Pattern]:
             out.append(_compile_pattern(e.en, e, Lang.EN, None, Rule()))
         for v in e.variants:
             target = None if v.keep else e.canonical(v.lang)
-            out.append(_compile_pattern(v.form, e, v.lang, target, v.rule))
+            out.append(_compile_pattern(v.form, e, v.lang, target, v.rule, v.renamed))
     return out
 
 

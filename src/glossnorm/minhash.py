@@ -1,15 +1,15 @@
 """Vectorised character n-gram shingling, MinHash and LSH banding for ``dedup``.
 
-datasketch hashes every shingle with SHA-1 in Python (0.13-0.75 MB/s here); this module
-does the same job with a handful of numpy calls per segment:
+datasketch hashes every shingle with SHA-1 in Python (0.1-0.8 MB/s here); this module does
+the same job with a handful of numpy calls per *batch* of segments:
 
 1. the folded text becomes a UTF-32 code-point array;
 2. each n-gram gets a polynomial hash (uint64, wrapping) finished with the splitmix64 mixer,
-   truncated to 32 bits, then ``np.unique`` gives the sorted shingle set;
+   truncated to 32 bits, then a sort gives the sorted unique shingle set;
 3. MinHash is ``min(a_i * x mod 2**32)`` (``a_i`` odd: a bijection of the already
    well-mixed 32-bit shingle hashes) over a (num_perm x n) uint32 matrix: one multiply and
    one min per cell, in 32-bit SIMD lanes (uint64 multiplies are ~3x slower here; the usual
-   ``+ b_i`` term cost a third of the time and changed nothing measurable). A simulation
+   ``+ b_i`` term cost a quarter of the time and changed nothing measurable). A simulation
    gave match rates unbiased for J with binomial variance, as MinHash should.
 
 Every function has a pure-Python twin (``*_reference``) that the tests compare against; the

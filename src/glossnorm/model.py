@@ -112,6 +112,7 @@ class Change(NamedTuple):
     source: str
     target: str
     entry: str
+    renamed: str | None = None  # the old official form was renamed on this date
 
 
 class Gloss(NamedTuple):

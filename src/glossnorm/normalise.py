@@ -71,7 +71,7 @@ def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
         p = m.pattern
         ent = p.entry
         if lead or tail or p.target is not None:
-            changes.append(Change(s, e, text[m.start : m.end], rep, ent.id))
+            changes.append(Change(s, e, text[m.start : m.end], rep, ent.id, p.renamed))
         glosses.append(Gloss(s + lead, e - tail, ent.id, ent.en, ent.ja, p.lang))
     return Normalised(out, text, tuple(changes), tuple(glosses))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from glossnorm.model import Change
 from glossnorm.normalise import Normalised, render_inline
 
 
@@ -25,14 +26,20 @@ def kept_record(doc: str, seg: int, n: Normalised) -> dict[str, Any]:
         "seg": seg,
         "text": n.text,
         "source_text": n.source_text,
-        "changes": [
-            {"start": s, "end": e, "from": f, "to": t, "entry": en} for s, e, f, t, en in n.changes
-        ],
+        "changes": [_change(c) for c in n.changes],
         "glosses": [
             {"start": s, "end": e, "entry": en, "en": g_en, "ja": g_ja}
             for s, e, en, g_en, g_ja, _ in n.glosses
         ],
     }
+
+
+def _change(c: Change) -> dict[str, Any]:
+    d: dict[str, Any] = {"start": c.start, "end": c.end, "from": c.source, "to": c.target}
+    d["entry"] = c.entry
+    if c.renamed:  # provenance of an official rename: the old form was correct until then
+        d["renamed"] = c.renamed
+    return d
 
 
 def render_segment(doc: str, seg: int, n: Normalised, inline: bool) -> tuple[bytes, str]:

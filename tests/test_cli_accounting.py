@@ -1,0 +1,132 @@
+"""Acceptance of ingestion through `glossnorm normalise`: encodings, bad files, accounting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from glossnorm.cli import app
+
+HERE = Path(__file__).parent
+MINI = str(HERE / "fixtures" / "mini.gloss")
+runner = CliRunner()
+
+ARTICLE = (
+    "米国務長官、ロシア外相と会談\n"
+    "トニー・ブリンカーン長官はジュネーブでラブロフ外相と会談した。\n"
+    "両氏はキエフ情勢を巡り意見を交わした。\n"
+)
+
+
+def normalise(inputs: list[str], out: Path, *extra: str) -> dict[str, object]:
+    res = runner.invoke(app, ["normalise", *inputs, "--glossary", MINI, "--out", str(out), *extra])
+    assert res.exit_code == 0, res.output
+    summary: dict[str, object] = json.loads((out / "summary.json").read_text("utf-8"))
+    dropped = summary["dropped"]
+    assert isinstance(dropped, dict)
+    assert summary["segments_in"] == (
+        summary["segments_kept"] + summary["duplicates"] + sum(dropped.values())  # type: ignore[operator]
+    )
+    return summary
+
+
+def texts(out: Path) -> list[str]:
+    lines = (out / "corpus.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(x)["text"] for x in lines]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "shift_jis", "euc_jp"])
+def test_every_encoding_gives_the_same_corpus(encoding: str, tmp_path: Path) -> None:
+    ref, got = tmp_path / "ref", tmp_path / "got"
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(ARTICLE.encode(encoding))
+    normalise([str(tmp_path / "a.txt")], ref)
+    summary = normalise([str(tmp_path / "b.txt")], got)
+    assert texts(got) == texts(ref)
+    assert "アントニー・ブリンケン長官はジュネーブでラブロフ外相と会談した。" in texts(got)
+    assert summary["encodings"]
+
+
+def test_binary_file_is_skipped_and_named(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "photo.txt").write_bytes(bytes(range(256)) * 8)
+    alone, mixed = tmp_path / "alone", tmp_path / "mixed"
+    normalise([str(folder / "good.txt")], alone)
+    summary = normalise([str(folder)], mixed)
+    assert texts(mixed) == texts(alone)
+    skipped = summary["skipped_files"]
+    assert isinstance(skipped, list)
+    assert any("photo.txt" in s["path"] for s in skipped)
+
+
+def test_broken_jsonl_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None:
+    src = tmp_path / "feed.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "text": "キエフ近郊で戦闘"}, ensure_ascii=False) + "\n"
+        "{not json\n"
+        + json.dumps({"id": "b", "body": "no text field"})
+        + "\n"
+        + json.dumps({"id": "c", "text": "ブリンカーン長官が到着"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    summary = normalise([str(src)], tmp_path / "out", "--id-field", "id")
+    assert texts(tmp_path / "out") == ["キーウ近郊で戦闘", "ブリンケン長官が到着"]
+    bad = summary["bad_records"]
+    assert isinstance(bad, list)
+    assert [b["line"] for b in bad] == [2, 3]
+    assert summary["dropped"] == {"bad-record": 2}
+    res = runner.invoke(
+        app,
+        [
+            "normalise",
+            str(src),
+            "--glossary",
+            MINI,
+            "--out",
+            str(tmp_path / "o2"),
+            "--on-error",
+            "fail",
+        ],
+    )
+    assert res.exit_code != 0
+    assert "feed.jsonl" in res.output and "2" in res.output
+    assert not (tmp_path / "o2").exists()
+
+
+def test_rename_provenance_in_change_records(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("キエフ近郊\n", encoding="utf-8")
+    normalise([str(tmp_path / "a.txt")], tmp_path / "out")
+    row = json.loads((tmp_path / "out" / "corpus.jsonl").read_text("utf-8"))
+    assert row["changes"] == [
+        {
+            "start": 0,
+            "end": 3,
+            "from": "キエフ",
+            "to": "キーウ",
+            "entry": "kyiv",
+            "renamed": "2022-03-31",
+        }
+    ]
+
+
+def test_empty_file_is_fine(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    summary = normalise([str(folder)], tmp_path / "out")
+    assert summary["documents"] == 1
+
+
+def test_one_megabyte_single_line_document(tmp_path: Path) -> None:
+    line = ("ブリンカーン長官はキエフを訪れ、ラブロフ外相と会談した。" * 20000)[:350_000]
+    (tmp_path / "big.txt").write_text(line, encoding="utf-8")
+    summary = normalise([str(tmp_path / "big.txt")], tmp_path / "out", "--dedup", "off")
+    assert summary["segments_in"] > 20
+    assert "ブリンカーン" not in (tmp_path / "out" / "corpus.txt").read_text("utf-8")
