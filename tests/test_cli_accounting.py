@@ -130,3 +130,46 @@ def test_one_megabyte_single_line_document(tmp_path: Path) -> None:
     summary = normalise([str(tmp_path / "big.txt")], tmp_path / "out", "--dedup", "off")
     assert summary["segments_in"] > 20
     assert "ブリンカーン" not in (tmp_path / "out" / "corpus.txt").read_text("utf-8")
+
+
+def test_same_relative_path_in_two_folders_gets_distinct_ids(tmp_path: Path) -> None:
+    for name in ("x", "y"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.txt").write_text(f"{name}の記事\nキエフ近郊で{name}\n", "utf-8")
+    normalise([str(tmp_path / "x"), str(tmp_path / "y")], tmp_path / "out")
+    rows = [
+        json.loads(x) for x in (tmp_path / "out" / "corpus.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert sorted({r["doc"] for r in rows}) == ["a.txt", "a.txt~2"]
+
+
+PARAS = [
+    "トニー・ブリンカーン米国務長官は21日、スイスのジュネーブでラブロフ外相と約90分間会談した。",
+    "両氏は協議を続けることで一致したが、ロシアが求める安全保障の確約については溝が埋まらなかった。",
+    "米国は来週、ロシアの要求に対する回答を書面で示す方針で、両国は再び会談する可能性がある。",
+]
+
+
+def test_index_dedupes_a_later_batch_and_reports_whole_reposts(tmp_path: Path) -> None:
+    index = tmp_path / "dedup.sqlite"
+    b1, b2 = tmp_path / "b1", tmp_path / "b2"
+    b1.mkdir()
+    b2.mkdir()
+    (b1 / "wire.txt").write_text("ジュネーブ会談\n" + "\n".join(PARAS) + "\n", "utf-8")
+    # the blog re-posts the whole article, spelled as the glossary wants and in full width
+    repost = [
+        p.replace("トニー・ブリンカーン", "アントニー・ブリンケン").replace("90", "９０")
+        for p in PARAS
+    ]
+    (b2 / "blog.txt").write_text("ジュネーブ会談\n" + "\n".join(repost) + "\n", "utf-8")
+    normalise([str(b1)], tmp_path / "o1", "--index", str(index))
+    summary = normalise([str(b2)], tmp_path / "o2", "--index", str(index))
+    assert summary["duplicates"] == 4
+    dups = [json.loads(x) for x in (tmp_path / "o2" / "duplicates.jsonl").read_text().splitlines()]
+    segs = [d for d in dups if d["level"] == "segment"]
+    assert {d["duplicate_of"]["doc"] for d in segs} == {"wire.txt"}
+    docs = [d for d in dups if d["level"] == "document"]
+    assert [d["duplicate_of"]["doc"] for d in docs] == ["wire.txt"]
+    # re-running the first batch against the index is idempotent: nothing is its own copy
+    again = normalise([str(b1)], tmp_path / "o3", "--index", str(index))
+    assert again["duplicates"] == 0

@@ -29,6 +29,7 @@ one after its skipped files were reported).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import json
 import os
@@ -326,7 +327,20 @@ def iter_inputs(inputs: Sequence[str], opts: IngestOptions) -> Iterator[Document
     """Documents and problems from every input, in order: inputs as given, then sorted
     relative paths inside folders, then file order."""
     checked = [(raw, None if raw == "-" else _check_path(raw)) for raw in inputs]
-    return _iter_checked(checked, opts)
+    return _unique_ids(_iter_checked(checked, opts))
+
+
+def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Problem]:
+    """Give a repeated document id (two folders with the same relative path, a JSONL id
+    used twice) a ``~N`` suffix, so every output record traces back to one document."""
+    seen: dict[str, int] = {}
+    for it in items:
+        if isinstance(it, Document):
+            n = seen.get(it.id, 0) + 1
+            seen[it.id] = n
+            if n > 1:
+                it = dataclasses.replace(it, id=f"{it.id}~{n}")
+        yield it
 
 
 def _iter_checked(

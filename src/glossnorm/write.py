@@ -49,7 +49,8 @@ def document_duplicate_record(d: DocDup) -> dict[str, Any]:
         "doc": d.doc,
         "kind": "document",
         "duplicate_of": {"doc": d.duplicate_of},
-        "segments": d.segments,
+        "segments": list(d.segments),
+        "total": d.total,
         "similarity": round(d.similarity, 4),
     }
 
