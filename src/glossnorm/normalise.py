@@ -61,6 +61,9 @@ def normalise_text(matcher: Matcher, text: str, headline: bool = False) -> Norma
 def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
     if not matches:
         return Normalised(text, text, (), ())
+    if not any(m.prefix or m.pattern.target is not None for m in matches):
+        # Only canonical or kept forms (the common case): the text stays as it is.
+        return Normalised(text, text, (), tuple(_gloss(m.start, m.end, m) for m in matches))
     reps = _replacements(text, matches)
     out, spans = apply_edits(
         text, [Edit(m.start, m.end, r[0]) for m, r in zip(matches, reps, strict=True)]
@@ -72,8 +75,14 @@ def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
         ent = p.entry
         if lead or tail or p.target is not None:
             changes.append(Change(s, e, text[m.start : m.end], rep, ent.id, p.renamed))
-        glosses.append(Gloss(s + lead, e - tail, ent.id, ent.en, ent.ja, p.lang))
+        glosses.append(_gloss(s + lead, e - tail, m))
     return Normalised(out, text, tuple(changes), tuple(glosses))
+
+
+def _gloss(start: int, end: int, m: Match) -> Gloss:
+    p = m.pattern
+    ent = p.entry
+    return Gloss(start, end, ent.id, ent.en, ent.ja, p.lang)
 
 
 def _glue(a: str, b: str) -> str:

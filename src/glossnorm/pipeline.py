@@ -8,7 +8,6 @@ number of workers, and only a bounded window of documents is in flight at any ti
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,12 +53,12 @@ class SegmentResult:
     """One segment after the per-document stages, with its output already rendered."""
 
     index: int
-    dropped: str | None  # reason, or None when the segment is content
     text: str = ""  # normalised text
     record: bytes = b""  # corpus.jsonl line
     line: str = ""  # corpus.txt line
     changed: tuple[str, ...] = ()  # entry id of each change
     glosses: int = 0
+    dropped: str | None = None  # reason, or None when the segment is content
     fp: Fingerprint | None = None
 
 
@@ -144,24 +143,24 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
     rules = stage.rules
     matcher = stage.matcher
     inline = stage.gloss_inline
-    out: list[SegmentResult] = []
+    dropped: list[tuple[int, str]] = []
+    content: list[tuple[int, str, bytes, str, tuple[str, ...], int]] = []
     for seg in split_segments(doc.id, cleaned.text):
         reason = rules.match(seg.text) if rules is not None else None
         if reason is not None:
-            out.append(SegmentResult(seg.index, f"boilerplate:{reason}"))
+            dropped.append((seg.index, f"boilerplate:{reason}"))
             continue
         norm = normalise_text(matcher, seg.text, seg.headline)
         record, line = render_segment(doc.id, seg.index, norm, inline)
         changed = tuple(c.entry for c in norm.changes)
-        out.append(
-            SegmentResult(seg.index, None, norm.text, record, line, changed, len(norm.glosses))
-        )
-    if stage.dedup.mode != "off":
+        content.append((seg.index, norm.text, record, line, changed, len(norm.glosses)))
+    fps: list[Fingerprint | None] = [None] * len(content)
+    if stage.dedup.mode != "off" and content:
         # One numpy pass for the whole document instead of one per segment.
-        content = [i for i, r in enumerate(out) if r.dropped is None]
-        fps = fingerprints([out[i].text for i in content], stage.dedup)
-        for i, fp in zip(content, fps, strict=True):
-            out[i] = dataclasses.replace(out[i], fp=fp)
+        fps = list(fingerprints([c[1] for c in content], stage.dedup))
+    out = [SegmentResult(i, dropped=reason) for i, reason in dropped]
+    out.extend(SegmentResult(*c, None, fp) for c, fp in zip(content, fps, strict=True))
+    out.sort(key=lambda r: r.index)
     return DocResult(tuple(out), cleaned.steps, cleaned.notes)
 
 
