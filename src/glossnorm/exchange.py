@@ -34,6 +34,7 @@ from glossnorm.glossary import (
     load_glossary,
     parse_text,
     parse_variant,
+    read_utf8,
     render_entry,
     split_top,
     validate,
@@ -113,15 +114,7 @@ def entries_to_csv(entries: Sequence[Entry]) -> str:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8: save the file as UTF-8 (CSV UTF-8)") from None
+    return read_utf8(path, InputError, "file (save it as CSV UTF-8)").removeprefix("\ufeff")
 
 
 _PLAIN_RE = re.compile(r"[^\\()\[\]{}]*\Z")  # no brackets, braces or escapes

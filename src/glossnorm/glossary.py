@@ -439,16 +439,30 @@ def glossary_files(path: str | Path) -> list[Path]:
     raise GlossaryError(f"{p}: no such glossary file or folder")
 
 
-def read_glossary_file(path: Path) -> str:
+def read_bytes(path: Path, error: type[Exception] = GlossaryError, what: str = "glossary") -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise GlossaryError(f"{path}: cannot read glossary ({exc.strerror})") from None
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
+
+
+def decode_utf8(
+    data: bytes, path: Path, error: type[Exception] = GlossaryError, what: str = "glossary"
+) -> str:
+    """UTF-8 text (BOM kept); a decoding error names the file and line."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise GlossaryError(f"{path}:{line}: glossary is not UTF-8: re-save it as UTF-8") from None
+        raise error(f"{path}:{line}: {what} is not UTF-8: re-save it as UTF-8") from None
+
+
+def read_utf8(path: Path, error: type[Exception] = GlossaryError, what: str = "glossary") -> str:
+    return decode_utf8(read_bytes(path, error, what), path, error, what)
+
+
+def read_glossary_file(path: Path) -> str:
+    return read_utf8(path).removeprefix("\ufeff")
 
 
 def iter_parsed(path: str | Path) -> Iterator[tuple[Path, list[Entry], list[str]]]:

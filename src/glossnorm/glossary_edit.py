@@ -31,10 +31,12 @@ from glossnorm.glossary import (
     ID_RE,
     SUFFIX,
     Glossary,
+    decode_utf8,
     format_variant,
     glossary_files,
     parse_text,
     parse_variant,
+    read_bytes,
     render_entry,
     validate,
 )
@@ -145,15 +147,8 @@ class GlossFile:
 
 
 def _read(path: Path) -> GlossFile:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GlossaryError(f"{path}: cannot read glossary ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise GlossaryError(f"{path}:{line}: glossary is not UTF-8: re-save it as UTF-8") from None
+    raw = read_bytes(path)
+    text = decode_utf8(raw, path)
     bom = text.startswith(_BOM)
     text = text.removeprefix(_BOM)
     newline = "\r\n" if "\r\n" in text[:10_000] else "\n"
