@@ -4,9 +4,10 @@
 
 Sentences from ``corpus/news/*.txt`` and ``corpus/feeds/digest.jsonl`` are recombined into
 news-like documents (a headline, then paragraphs of 2-4 sentences, 2-6 KB per document).
-The sample corpus is already dense in names (about one mention per 22 characters once
-glossed), so about half of its katakana and Latin name mentions are swapped for drawn ones,
-and mentions are inserted where a paragraph has fewer than one per 40 characters. A third
+The sample corpus is far denser in glossary forms than wire copy (one mention per 21
+characters), so sentences are drawn from its sparser ones whenever the running density
+is above one mention per 40 characters, and mentions are inserted where a paragraph has
+fewer; about half of the katakana and Latin name mentions are swapped for drawn ones. A third
 of the drawn mentions are variants, one in seven is on the English side. Mentions come from
 the benchmark glossary (default: the 10,000-entry one made by gen_glossary.py): 90% from
 its first 100 entries (Zipf-weighted: the shipped, real names), 10% from the rest, so every
@@ -171,14 +172,39 @@ class Mentions:
         return "".join(parts)
 
 
-def paragraph(rng: random.Random, sents: list[str], men: Mentions) -> str:
+class Density:
+    """Keeps the running mention density near one per ``CHARS_PER_MENTION`` characters.
+
+    The sample corpus is written to show off the phenomena, so most of its sentences are
+    far denser in glossary forms than wire copy; while the running density is too high,
+    sentences are drawn from the sparse ones only.
+    """
+
+    def __init__(self, sents: list[str], men: Mentions) -> None:
+        self.sents = sents
+        self.sparse = [s for s in sents if men.count(s) * CHARS_PER_MENTION <= len(s)] or sents
+        self.chars = 0
+        self.mentions = 0
+
+    def pick(self, rng: random.Random) -> str:
+        dense = self.mentions * CHARS_PER_MENTION > self.chars
+        return rng.choice(self.sparse if dense else self.sents)
+
+    def add(self, chars: int, mentions: int) -> None:
+        self.chars += chars
+        self.mentions += mentions
+
+
+def paragraph(rng: random.Random, dens: Density, men: Mentions) -> str:
     if rng.random() < EN_SHARE / 2:
         parts = [
             rng.choice(EN_TEMPLATES).format(m=men.form(Lang.EN), n=men.form(Lang.EN))
             for _ in range(rng.randint(1, 3))
         ]
-        return " ".join(parts)
-    chosen = [men.swap(rng.choice(sents)) for _ in range(rng.randint(2, 4))]
+        text = " ".join(parts)
+        dens.add(len(text), men.count(text))
+        return text
+    chosen = [men.swap(dens.pick(rng)) for _ in range(rng.randint(2, 4))]
     n = sum(men.count(s) for s in chosen)
     size = sum(map(len, chosen))
     while n * CHARS_PER_MENTION < size:
@@ -188,6 +214,7 @@ def paragraph(rng: random.Random, sents: list[str], men: Mentions) -> str:
         chosen[i] = add + chosen[i]
         n += 1
         size += len(add)
+    dens.add(size, n)
     return "".join(chosen)
 
 
@@ -197,6 +224,7 @@ def generate(mb: float, out: Path, glossary: Path, corpus: Path, seed: int = SEE
     heads, sents = source_text(corpus)
     gl = load_glossary(glossary)
     men = Mentions(list(gl.entries), rng)
+    dens = Density(sents, men)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -216,7 +244,7 @@ def generate(mb: float, out: Path, glossary: Path, corpus: Path, seed: int = SEE
             if posted and rng.random() < REPOST:
                 para = rng.choice(posted)
             else:
-                para = f"{paragraph(rng, sents, men)}（{doc}-{k}）"
+                para = f"{paragraph(rng, dens, men)}（{doc}-{k}）"
                 if len(posted) < 10_000:
                     posted.append(para)
                 else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from glossnorm.errors import GlossaryError
 from glossnorm.model import Entry, EntryType, Lang, Origin, Rule, Variant
@@ -78,8 +78,13 @@ class Glossary:
 # --------------------------------------------------------------------------- variant syntax
 
 
+_NESTING = re.compile(r"[\\(\[{]")
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside (), [] and {} so regexes may contain the separator."""
+    if not _NESTING.search(text):
+        return text.split(sep)
     parts: list[str] = []
     depth = 0
     buf: list[str] = []
@@ -151,17 +156,23 @@ def _unsafe(parsed: Any, inside_repeat: bool) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ParsedVariant:
+class ParsedVariant(NamedTuple):
     form: str
     rule: Rule
     keep: bool
     renamed: str | None
 
 
+_NO_RULE = Rule()
+
+
 def parse_variant(value: str) -> ParsedVariant:
     """Parse ``FORM`` or ``FORM {attr; attr=value}``; raises ValueError with a fix hint."""
     value = value.strip()
+    if "{" not in value:  # most variants have no attributes
+        if not value:
+            raise ValueError("empty form: write the variant before its {attributes}")
+        return ParsedVariant(value, _NO_RULE, False, None)
     attrs = ""
     brace = value.find("{")
     if brace >= 0:
@@ -254,6 +265,16 @@ class _Draft:
     end_line: int = 0
 
 
+class _Where(NamedTuple):
+    """file:line, formatted only when a problem is reported."""
+
+    path: str
+    line: int
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.path}:{self.line}"
+
+
 def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     """Parse one file's text into entries; returns (entries, problems)."""
     problems: list[str] = []
@@ -263,7 +284,7 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        where = f"{path}:{no}"
+        where = _Where(path, no)
         if cur is not None and not line.startswith("["):
             cur.end_line = no  # the next entry's header is not part of this block
         if line.startswith("["):

@@ -25,8 +25,7 @@ class Lang(StrEnum):
     EN = "en"
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """Where something was written: a file and a 1-based line range (inclusive)."""
 
     path: str
