@@ -265,16 +265,6 @@ class _Draft:
     end_line: int = 0
 
 
-class _Where(NamedTuple):
-    """file:line, formatted only when a problem is reported."""
-
-    path: str
-    line: int
-
-    def __format__(self, spec: str) -> str:
-        return f"{self.path}:{self.line}"
-
-
 def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     """Parse one file's text into entries; returns (entries, problems)."""
     problems: list[str] = []
@@ -282,20 +272,21 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     cur: _Draft | None = None
     for no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line or line[0] == "#":
             continue
-        where = _Where(path, no)
-        if cur is not None and not line.startswith("["):
-            cur.end_line = no  # the next entry's header is not part of this block
-        if line.startswith("["):
+        if line[0] != "[":
+            if cur is not None:
+                cur.end_line = no  # the next entry's header is not part of this block
+        else:
             if not line.endswith("]"):
-                problems.append(f"{where}: entry header must look like [id]")
+                problems.append(f"{path}:{no}: entry header must look like [id]")
                 cur = None
                 continue
             eid = line[1:-1].strip()
             if not ID_RE.match(eid):
                 problems.append(
-                    f"{where}: bad id {eid!r}: use lower-case letters, digits, '.', '_' or '-'"
+                    f"{path}:{no}: bad id {eid!r}: "
+                    "use lower-case letters, digits, '.', '_' or '-'"
                 )
             cur = _Draft(eid, Origin(path, no), end_line=no)
             drafts.append(cur)
@@ -303,37 +294,43 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
         key, colon, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if not colon:
-            problems.append(f"{where}: expected 'field: value' or '[id]', got {line[:40]!r}")
+            problems.append(f"{path}:{no}: expected 'field: value' or '[id]', got {line[:40]!r}")
             continue
         if cur is None:
-            problems.append(f"{where}: field {key!r} before any [id] header: start an entry first")
+            problems.append(
+                f"{path}:{no}: field {key!r} before any [id] header: start an entry first"
+            )
             continue
         if key in SINGLE_FIELDS:
             if key in cur.fields:
                 first = cur.fields[key][1]
-                problems.append(f"{where}: second {key!r} in [{cur.id}] (first at line {first})")
+                problems.append(
+                    f"{path}:{no}: second {key!r} in [{cur.id}] (first at line {first})"
+                )
                 continue
             if not value and key != "note":
-                problems.append(f"{where}: empty {key!r} in [{cur.id}]: give a value")
+                problems.append(f"{path}:{no}: empty {key!r} in [{cur.id}]: give a value")
             cur.fields[key] = (value, no)
         elif key in ("ja-var", "en-var"):
             lang = Lang.JA if key == "ja-var" else Lang.EN
             try:
                 pv = parse_variant(value)
             except ValueError as exc:
-                problems.append(f"{where}: {exc}")
+                problems.append(f"{path}:{no}: {exc}")
                 continue
             cur.variants.append(
                 Variant(pv.form, lang, pv.rule, pv.keep, pv.renamed, Origin(path, no))
             )
         elif key == "reject":
             if not value:
-                problems.append(f"{where}: empty reject: give the surface that is not a variant")
+                problems.append(
+                    f"{path}:{no}: empty reject: give the surface that is not a variant"
+                )
             else:
                 cur.rejects.append(value)
         else:
             allowed = ", ".join((*SINGLE_FIELDS, *MULTI_FIELDS))
-            problems.append(f"{where}: unknown field {key!r}; fields are {allowed}")
+            problems.append(f"{path}:{no}: unknown field {key!r}; fields are {allowed}")
 
     entries: list[Entry] = []
     for d in drafts:

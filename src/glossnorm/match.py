@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -41,9 +40,9 @@ def is_katakana(ch: str) -> bool:
     return ch in _KATAKANA
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """One form of one entry, compiled for matching."""
+class Pattern(NamedTuple):
+    """One form of one entry, compiled for matching (a NamedTuple: a big glossary has
+    hundreds of thousands of them, and they are built at every start)."""
 
     form: str
     entry: Entry
@@ -76,39 +75,51 @@ class Match(NamedTuple):
         return bool(self.prefix) or self.pattern.target is not None
 
 
+_NO_RULE = Rule()
+
+
+@lru_cache(maxsize=4096)
+def _compile_rule(rule: Rule) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+    """Compiled before/after contexts; rules repeat across variants, compile each once."""
+    before = tuple(re.compile(f"(?:{r})\\Z") for r in rule.before)
+    return before, tuple(re.compile(r) for r in rule.after)
+
+
 def _compile_pattern(
     form: str,
     entry: Entry,
     lang: Lang,
     target: str | None,
-    rule: Rule,
+    rule: Rule = _NO_RULE,
     renamed: str | None = None,
 ) -> Pattern:
+    before, after = _compile_rule(rule) if not rule.is_empty else ((), ())
     return Pattern(
-        form=form,
-        entry=entry,
-        lang=lang,
-        target=target,
-        rule=rule,
-        renamed=renamed,
-        before=tuple(re.compile(f"(?:{r})\\Z") for r in rule.before),
-        after=tuple(re.compile(r) for r in rule.after),
-        kata_start=form[0] in _KATAKANA,
-        kata_end=form[-1] in _KATAKANA,
-        latin_start=form[0] in _LATIN,
-        latin_end=form[-1] in _LATIN,
+        form,
+        entry,
+        lang,
+        target,
+        rule,
+        renamed,
+        before,
+        after,
+        form[0] in _KATAKANA,
+        form[-1] in _KATAKANA,
+        form[0] in _LATIN,
+        form[-1] in _LATIN,
     )
 
 
 def build_patterns(glossary: Glossary) -> list[Pattern]:
     out: list[Pattern] = []
+    add = out.append
     for e in glossary.entries:
-        out.append(_compile_pattern(e.ja, e, Lang.JA, None, Rule()))
+        add(_compile_pattern(e.ja, e, Lang.JA, None))
         if e.en != e.ja:
-            out.append(_compile_pattern(e.en, e, Lang.EN, None, Rule()))
+            add(_compile_pattern(e.en, e, Lang.EN, None))
         for v in e.variants:
             target = None if v.keep else e.canonical(v.lang)
-            out.append(_compile_pattern(v.form, e, v.lang, target, v.rule, v.renamed))
+            add(_compile_pattern(v.form, e, v.lang, target, v.rule, v.renamed))
     return out
 
 

@@ -91,11 +91,12 @@ class Entry:
 
     def forms(self, lang: Lang | None = None) -> tuple[str, ...]:
         """Canonical forms first, then variants, optionally of one language."""
-        out: list[str] = []
-        for lg in (Lang.JA, Lang.EN):
-            if lang is None or lang is lg:
-                out.append(self.canonical(lg))
-        out.extend(v.form for v in self.variants if lang is None or v.lang is lang)
+        if lang is None:
+            out = [self.ja, self.en]
+            out.extend([v.form for v in self.variants])
+        else:
+            out = [self.canonical(lang)]
+            out.extend([v.form for v in self.variants if v.lang is lang])
         return tuple(dict.fromkeys(out))
 
 
