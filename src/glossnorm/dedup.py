@@ -324,6 +324,9 @@ class DedupIndex:
         self.cfg = cfg
         self.path = os.fspath(path) if path is not None else None
         self._where = self.path or "in-memory index"
+        # Without a file and without near matching nothing ever reads the rows back
+        # (exact lookups of this run use a dict), so they are not written at all.
+        self._store_rows = self.path is not None or cfg.mode == "near"
         self._docs: dict[str, _DocState] = {}
         self._closed = False
         try:
@@ -471,7 +474,7 @@ class DedupIndex:
         hit = self._find(fp)
         if hit is None:
             self._add(doc, seg, fp)
-        else:
+        elif self._store_rows:
             self._dup_buf.append((doc, seg, fp.exact, hit.kind, hit.doc, hit.seg, hit.similarity))
             if len(self._dup_buf) >= 2048:
                 self._flush()
@@ -534,7 +537,7 @@ class DedupIndex:
             self._buf_sh[rid] = (doc, seg, sh)
             keys = self._klist or self._band_keys(fp)
             self._lsh.add(rid, sig, nsh, keys)
-        else:
+        elif self._store_rows:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)
         self._run_keys.add((doc, seg))
@@ -614,5 +617,7 @@ class DedupIndex:
 
     def __len__(self) -> int:
         """Number of kept (indexed) segments."""
+        if not self._store_rows:
+            return len(self._run_exact)
         self._flush()
         return int(self._db.execute("SELECT COUNT(*) FROM segs").fetchone()[0])
