@@ -54,8 +54,10 @@ class Glossary:
         ents = tuple(entries)
         owners: dict[str, Entry] = {}
         for e in ents:
-            for f in e.forms():
-                owners.setdefault(f, e)
+            owners.setdefault(e.ja, e)
+            owners.setdefault(e.en, e)
+            for v in e.variants:
+                owners.setdefault(v.form, e)
         return cls(
             entries=ents,
             paths=tuple(paths),
@@ -430,7 +432,7 @@ def validate(entries: Sequence[Entry]) -> list[str]:
                     "context rule: add {before=…}, {after=…}, {token} or {headline}"
                 )
             claim(e, v.form, False, v.origin)
-        forms = set(e.forms())
+        forms = set(e.forms()) if e.rejects else set()
         for r in e.rejects:
             if r in forms:
                 problems.append(

@@ -8,6 +8,7 @@ number of workers, and only a bounded window of documents is in flight at any ti
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -126,9 +127,10 @@ class Stage:
 _STAGE: Stage | None = None
 
 
-def _init_worker(glossary: Glossary, opts: Options) -> None:
+def _init_worker(glossary: Glossary | None, opts: Options) -> None:
     global _STAGE
-    _STAGE = make_stage(glossary, opts)
+    if glossary is not None:  # spawned: build the stage here (forked workers inherit it)
+        _STAGE = make_stage(glossary, opts)
 
 
 def make_stage(glossary: Glossary, opts: Options) -> Stage:
@@ -196,8 +198,18 @@ def iter_results(
         for it in items:
             yield it if isinstance(it, Problem) else (it, process_document(stage, it))
         return
+    # Where fork exists, the workers inherit the stage (automaton, rules, Sudachi-free
+    # matcher) built once here; elsewhere each worker builds its own from the glossary.
+    global _STAGE
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if fork:
+        _STAGE = make_stage(glossary, opts)
+    ctx = multiprocessing.get_context("fork" if fork else None)
     with ProcessPoolExecutor(
-        max_workers=opts.workers, initializer=_init_worker, initargs=(glossary, opts)
+        max_workers=opts.workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(None if fork else glossary, opts),
     ) as pool:
         window: deque[tuple[list[Document | Problem], Future[list[DocResult]]]] = deque()
         chunks = _chunks(items)

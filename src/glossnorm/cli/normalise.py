@@ -133,12 +133,13 @@ def normalise_cmd(
 
         def tick(n: int) -> None:
             if bar is not None:
+                # Started at the first finished document, after the workers were forked:
+                # the bar's refresh thread must not exist at fork time.
+                bar.start()
                 bar.advance(task, n)
 
         events, stats, idx = run(inputs, gl, opts, index, progress=tick)
         try:
-            if bar is not None:
-                bar.start()
             for doc, evs in events:
                 writer.document(doc, evs)
             if stats.documents == 0 and not stats.problems:
