@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from glossnorm.glossary import CONTEXT_WINDOW, Glossary
+from glossnorm.glossary import CONTEXT_WINDOW, Glossary, paused_gc
 from glossnorm.model import Entry, Lang, Rule
 
 _KATAKANA = frozenset(
@@ -110,17 +110,41 @@ def _compile_pattern(
     )
 
 
-def build_patterns(glossary: Glossary) -> list[Pattern]:
-    out: list[Pattern] = []
+PatternSpec = tuple[str, Entry, Lang, "str | None", Rule, "str | None"]
+
+
+def pattern_specs(glossary: Glossary) -> list[PatternSpec]:
+    """(form, entry, lang, target, rule, renamed) for every form of every entry."""
+    out: list[PatternSpec] = []
     add = out.append
     for e in glossary.entries:
-        add(_compile_pattern(e.ja, e, Lang.JA, None))
+        add((e.ja, e, Lang.JA, None, _NO_RULE, None))
         if e.en != e.ja:
-            add(_compile_pattern(e.en, e, Lang.EN, None))
+            add((e.en, e, Lang.EN, None, _NO_RULE, None))
         for v in e.variants:
             target = None if v.keep else e.canonical(v.lang)
-            add(_compile_pattern(v.form, e, v.lang, target, v.rule, v.renamed))
+            add((v.form, e, v.lang, target, v.rule, v.renamed))
     return out
+
+
+class Patterns:
+    """Patterns by index, compiled on first use: a large glossary has hundreds of
+    thousands of forms and a corpus hits only some of them."""
+
+    __slots__ = ("_built", "_specs")
+
+    def __init__(self, specs: list[PatternSpec]) -> None:
+        self._specs = specs
+        self._built: dict[int, Pattern] = {}
+
+    def __getitem__(self, i: int) -> Pattern:
+        p = self._built.get(i)
+        if p is None:
+            p = self._built[i] = _compile_pattern(*self._specs[i])
+        return p
+
+    def __len__(self) -> int:
+        return len(self._specs)
 
 
 TokenBoundaries = Callable[[str], frozenset[int]]
@@ -147,20 +171,31 @@ class Matcher:
     """Leftmost-longest glossary matcher with Japanese-aware boundaries."""
 
     def __init__(self, glossary: Glossary, boundaries: TokenBoundaries = sudachi_boundaries):
+        with paused_gc():
+            self._build(glossary, boundaries)
+
+    def _build(self, glossary: Glossary, boundaries: TokenBoundaries) -> None:
         self.glossary = glossary
-        self.patterns = build_patterns(glossary)
+        specs = pattern_specs(glossary)
+        self.patterns = Patterns(specs)
         self._boundaries = boundaries
         self._auto = ahocorasick.Automaton()
-        for i, p in enumerate(self.patterns):
-            self._auto.add_word(p.form, (i, len(p.form)))
-        if self.patterns:
+        # Automaton value: (pattern index, length, edge flags). The flags of a rule-less
+        # form let the hot loop in find() accept it without building its Pattern;
+        # None sends the hit through _check.
+        flags: dict[tuple[bool, bool, bool, bool], tuple[bool, bool, bool, bool]] = {}
+        maxlen = 1
+        for i, (form, _, _, _, rule, _) in enumerate(specs):
+            edges = None
+            if rule.is_empty:
+                key = (form[0] in _KATAKANA, form[-1] in _KATAKANA, form[0] in _LATIN,
+                       form[-1] in _LATIN)  # fmt: skip
+                edges = flags.setdefault(key, key)
+            self._auto.add_word(form, (i, len(form), edges))
+            maxlen = max(maxlen, len(form))
+        if specs:
             self._auto.make_automaton()
-        self._maxlen = max((len(p.form) for p in self.patterns), default=1)
-        # Edge flags of the forms that have no rule (None: go through _check).
-        self._edges: list[tuple[bool, bool, bool, bool] | None] = [
-            None if not p.rule.is_empty else (p.kata_start, p.kata_end, p.latin_start, p.latin_end)
-            for p in self.patterns
-        ]
+        self._maxlen = maxlen
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Glossary]]:
         # The automaton is rebuilt in a worker rather than pickled: it is cheap and keeps
@@ -175,22 +210,20 @@ class Matcher:
         text it covered is scanned again for every form, so a shorter mention hidden
         under the refused one is still found.
         """
-        if not self.patterns or not text:
+        if not len(self.patterns) or not text:
             return []
         ok: list[tuple[int, int, int]] = []  # (start, -length, pattern index)
         fused: list[tuple[int, int, int]] = []  # katakana-boundary refusals, for run splitting
         tokens: list[tuple[int, int, int]] = []  # waiting for the Sudachi check
         refused: list[tuple[int, int]] = []
         check = self._check
-        edges = self._edges
         kata = _KATAKANA
         latin = _LATIN
         n = len(text)
         # Hot loop: a hit of a form without rules only needs its edges checked, inline.
-        for last, (pi, ln) in self._auto.iter_long(text):
+        for last, (pi, ln, ed) in self._auto.iter_long(text):
             end = last + 1
             start = end - ln
-            ed = edges[pi]
             if ed is not None:
                 ks, ke, ls, le = ed
                 left = text[start - 1] if start else ""
@@ -224,7 +257,7 @@ class Matcher:
         ok: list[tuple[int, int, int]] = []
         fused: list[tuple[int, int, int]] = []
         tokens: list[tuple[int, int, int]] = []
-        for last, (pi, ln) in self._auto.iter(text) if self.patterns and text else ():
+        for last, (pi, ln, _) in self._auto.iter(text) if len(self.patterns) and text else ():
             self._check(text, last + 1 - ln, last + 1, pi, headline, ok, fused, tokens)
         if tokens:
             bounds = self._boundaries(text)
@@ -245,7 +278,7 @@ class Matcher:
         extra: list[tuple[int, int, int]] = []
         n = len(text)
         for s, e in refused:
-            for last, (pi, ln) in self._auto.iter(text, s, min(n, e + self._maxlen - 1)):
+            for last, (pi, ln, _) in self._auto.iter(text, s, min(n, e + self._maxlen - 1)):
                 start = last + 1 - ln
                 if s <= start < e:
                     extra.append((start, last + 1, pi))

@@ -8,6 +8,7 @@ number of workers, and only a bounded window of documents is in flight at any ti
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -135,7 +136,11 @@ def _init_worker(glossary: Glossary | None, opts: Options) -> None:
 
 def make_stage(glossary: Glossary, opts: Options) -> Stage:
     rules = None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
-    return Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
+    stage = Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
+    # The glossary and automaton live for the whole run: keep the GC from rescanning them
+    # at every collection (and forked workers from touching their pages).
+    gc.freeze()
+    return stage
 
 
 def process_document(stage: Stage, doc: Document) -> DocResult:
