@@ -167,6 +167,20 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u3099\u309a\u
 _UNSTABLE_RUN_RE = re.compile(f"[{_UNSTABLE}][{_UNSTABLE}{_COMBINING}]*")
 
 
+_NFKC_CACHE: dict[str, tuple[str, int]] = {}
+
+
+def _nfkc_unit(unit: str, run: str) -> tuple[str, int]:
+    """NFKC of one run (with the character before it) and how many code points changed;
+    cached, since news text repeats the same few runs (full-width brackets and digits)."""
+    out = unicodedata.normalize("NFKC", unit)
+    n = 0 if out == unit else (sum(unicodedata.normalize("NFKC", c) != c for c in run) or 1)
+    if len(_NFKC_CACHE) > 100_000:
+        _NFKC_CACHE.clear()
+    _NFKC_CACHE[unit] = (out, n)
+    return out, n
+
+
 def nfkc(text: str) -> tuple[str, int]:
     """NFKC, except for the protected characters; counts the code points NFKC rewrote.
 
@@ -181,10 +195,13 @@ def nfkc(text: str) -> tuple[str, int]:
         if start > last and text[start - 1] != "\n" and not _PROTECTED_RE.match(text[start - 1]):
             start -= 1
         unit = text[start : m.end()]
-        out = unicodedata.normalize("NFKC", unit)
-        if out == unit:
+        done = _NFKC_CACHE.get(unit)
+        if done is None:
+            done = _nfkc_unit(unit, m.group())
+        out, n = done
+        if not n:
             continue
-        count += sum(1 for ch in m.group() if unicodedata.normalize("NFKC", ch) != ch) or 1
+        count += n
         pieces.append(text[last:start])
         pieces.append(out)
         last = m.end()
