@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from glossnorm import atomic
 from glossnorm import glossary_edit as ge
 from glossnorm.errors import GlossaryConflict, UsageError
 from glossnorm.glossary import load_glossary
@@ -226,7 +227,7 @@ def test_failed_replace_leaves_old_file(gdir: Path, monkeypatch: pytest.MonkeyPa
     def boom(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(ge.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError):
         ge.merge_entries(gdir, "blinken", "kyiv")
     assert snapshot(gdir) == before  # no temp files either

@@ -80,3 +80,17 @@ def test_distance_symmetric(a: str, b: str) -> None:
 def test_fold_key_idempotent(a: str) -> None:
     k = kana.fold_key(a)
     assert kana.fold_key(k) == k
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "hard"),
+    [
+        ("ジョージ", "ジョージア", True),  # a final vowel added: another name
+        ("ドミニカ", "ドミニク", True),  # final vowel changed
+        ("ルンゲスク", "ルンゲスコ", False),  # epenthetic u/o
+        ("マリウポル", "マリウポリ", False),  # soft final l
+        ("ゼレンスキ", "ゼレンスキー", False),  # vowel length only
+    ],
+)
+def test_final_vowel_edits(a: str, b: str, hard: bool) -> None:
+    assert (kana.align(kana.phonetic(a), kana.phonetic(b)).hard > 0) is hard

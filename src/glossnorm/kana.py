@@ -257,6 +257,23 @@ def distance(a: str, b: str) -> float:
 
 
 @lru_cache(maxsize=65536)
+def _final_vowel_edit(a: str, b: str) -> int:
+    if not a or not b or a[-1] == b[-1]:
+        return 0
+    x, y = a[-1], b[-1]
+    if x in VOWELS and y in VOWELS:
+        # Epenthetic vowels after a final consonant: u/o (ルンゲスク/ルンゲスコ), and u/i
+        # after r for a soft final l (マリウポル/マリウポリ).
+        pair = {x, y}
+        soft_l = pair == {"u", "i"} and a[-2:-1] == b[-2:-1] == "r"
+        return 0 if pair == {"u", "o"} or soft_l else 1
+    if (x in VOWELS) != (y in VOWELS) and ":" not in (x, y):
+        # one ends in a vowel the other lacks: a vowel was added or dropped at the end
+        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+        return int(longer[-1] in VOWELS and longer[:-1].endswith(shorter[-1]))
+    return 0
+
+
 def align(a: str, b: str) -> Alignment:
     """Minimum-cost alignment of two phoneme strings, with the edits that realise it."""
     n, m = len(a), len(b)
@@ -279,6 +296,11 @@ def align(a: str, b: str) -> Alignment:
     hard = 0
     i, j = n, m
     eps = 1e-9
+    # A different final vowel, or a final vowel added or dropped, makes another word more
+    # often than another spelling (ジョージ/ジョージア, ドミニカ/ドミニク), so it counts as hard
+    # (except the epenthetic u/o).
+    end = _final_vowel_edit(a, b)
+    hard += end
     while i > 0 or j > 0:
         if i > 0 and j > 0 and abs(d[i][j] - d[i - 1][j - 1] - sub_cost(a[i - 1], b[j - 1])) < eps:
             c = sub_cost(a[i - 1], b[j - 1])

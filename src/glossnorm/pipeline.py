@@ -38,6 +38,7 @@ from glossnorm.segment import split_segments
 DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
 CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about this many chars
+MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Stats:
     clean_steps: Counter[str] = field(default_factory=Counter)
     clean_order: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    notes_total: int = 0
     encodings: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
     document_duplicates: int = 0
@@ -277,7 +279,10 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
         if name not in stats.clean_steps:
             stats.clean_order.append(name)
         stats.clean_steps[name] += n
-    stats.notes.extend(f"{doc.id}: {n}" for n in res.notes)
+    stats.notes_total += len(res.notes)
+    room = MAX_NOTES - len(stats.notes)
+    if room > 0:  # memory must not grow with the corpus: keep the first notes, count all
+        stats.notes.extend(f"{doc.id}: {n}" for n in res.notes[:room])
     out: list[Event] = []
     dedup_on = index.cfg.mode != "off"
     for sr in res.segments:

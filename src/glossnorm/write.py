@@ -154,6 +154,7 @@ def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
             "order": stats.clean_order,
             "changes": {k: stats.clean_steps[k] for k in stats.clean_order},
             "notes": stats.notes,
+            "notes_total": stats.notes_total,
         },
         "encodings": dict(sorted(stats.encodings.items())),
         **extra,

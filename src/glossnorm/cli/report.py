@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from glossnorm.atomic import write_atomic
 from glossnorm.cli._app import app, guarded
 from glossnorm.errors import OutputError, UsageError
 
@@ -17,20 +16,32 @@ from glossnorm.errors import OutputError, UsageError
 @guarded
 def report_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Files or folders to read.")],
-    glossary: Annotated[Path | None, typer.Option(
-        "--glossary", "-g", help="Glossary file or folder (default: the shipped one).")] = None,
-    fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="table, json, csv or html.")] = "table",
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write here instead of standard output.", dir_okay=False)] = None,
-    min_score: Annotated[float | None, typer.Option(
-        "--min-score", help="Drop suggestions scoring below this (0..1).")] = None,
-    include: Annotated[list[str] | None, typer.Option(
-        "--include", help="Only files matching this glob (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Skip files matching this glob (repeatable).")] = None,
-    text_field: Annotated[str | None, typer.Option(
-        "--text-field", help="JSONL field holding the text.")] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(
+            "--glossary", "-g", help="Glossary file or folder (default: the shipped one)."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html.")] = "table",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write here instead of standard output.", dir_okay=False),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", help="Drop suggestions scoring below this (0..1)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Only files matching this glob (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Skip files matching this glob (repeatable)."),
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option("--text-field", help="JSONL field holding the text.")
+    ] = None,
 ) -> None:
     """Find unknown variants of glossary names, rank them and cluster the rest."""
     from glossnorm.glossary import load_glossary
@@ -52,11 +63,7 @@ def report_cmd(
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:  # atomic: a reader never sees half a report
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+    try:
+        write_atomic(out, text)  # a reader never sees half a report
     except OSError as exc:
         raise OutputError(f"{out}: cannot write the report ({exc.strerror})") from None

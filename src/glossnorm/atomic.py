@@ -1,0 +1,72 @@
+"""Atomic file writes: a temporary sibling, fsync, then rename.
+
+A reader (or a run killed half-way) sees the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def write_atomic_many(texts: Mapping[Path, str]) -> None:
+    """Write every file via a temporary sibling + fsync + os.replace.
+
+    All temporary files are written before the first replace, so a failure while writing
+    leaves every file as it was; a kill between replaces leaves each file old or new, never torn.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in texts.items():
+            staged.append((_stage(path, text.encode("utf-8")), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+        for d in {p.parent for p in texts}:
+            _fsync_dir(d)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    write_atomic_many({path: text})
+
+
+def _stage(path: Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is None:  # a new file gets the usual umask-derived mode, not mkstemp's 0600
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
