@@ -37,10 +37,10 @@ PROBE = ["ヴァイオリン", "ヴィーナス", "ヴェネチア", "ヴォル�
 def sudachi_pairs() -> list[tuple[str, str]]:
     from sudachipy import Dictionary, SplitMode
 
-    tok = Dictionary(dict="core").create()
+    tok = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
 
     def single(s: str) -> str | None:
-        ms = tok.tokenize(s, SplitMode.C)
+        ms = tok.tokenize(s)
         return ms[0].normalized_form() if len(ms) == 1 and not ms[0].is_oov() else None
 
     pairs = []
