@@ -43,7 +43,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -102,9 +102,9 @@ class DedupConfig:
         return mh.choose_bands(self.threshold, self.num_perm)
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """What the index needs to know about one segment; computed in worker processes."""
+class Fingerprint(NamedTuple):
+    """What the index needs to know about one segment; computed in worker processes
+    (a NamedTuple: one per segment crosses the process boundary, and tuples pickle fast)."""
 
     exact: bytes  # 16-byte BLAKE2b of the folded text
     minhash: bytes | None  # num_perm little-endian uint32 (None: exact only)
