@@ -13,13 +13,18 @@ from glossnorm.errors import GlossnormError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(
-    name="glossnorm",
-    help="Glossary-driven normalisation of Japanese/English news corpora.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def group(name: str, help: str) -> typer.Typer:
+    """A command group with the house settings (no completion, no pretty tracebacks)."""
+    return typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = group("glossnorm", "Glossary-driven normalisation of Japanese/English news corpora.")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

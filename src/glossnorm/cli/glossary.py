@@ -18,7 +18,7 @@ import typer
 
 from glossnorm import exchange
 from glossnorm import glossary_edit as edit
-from glossnorm.cli._app import app, fail, guarded
+from glossnorm.cli._app import app, fail, group, guarded
 from glossnorm.errors import GlossaryError, InputError, UsageError
 from glossnorm.glossary import (
     default_glossary_path,
@@ -32,13 +32,7 @@ from glossnorm.model import Entry, EntryType, Lang
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-glossary_app = typer.Typer(
-    name="glossary",
-    help="Read, validate, edit, import/export and review the glossary.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+glossary_app = group("glossary", "Read, validate, edit, import/export and review the glossary.")
 app.add_typer(glossary_app, name="glossary")
 
 GlossaryOpt = Annotated[
