@@ -199,43 +199,50 @@ def iter_results(
     inputs: Sequence[str], glossary: Glossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     """Per-document results in input order, computed by ``opts.workers`` processes."""
-    items = iter_inputs(inputs, opts.ingest)
-    if opts.workers <= 1:
-        stage = make_stage(glossary, opts)
-        for it in items:
-            yield it if isinstance(it, Problem) else (it, process_document(stage, it))
-        return
-    # Where fork exists, the workers inherit the stage (automaton, rules, Sudachi-free
-    # matcher) built once here; elsewhere each worker builds its own from the glossary.
+    try:
+        if opts.workers <= 1:
+            stage = make_stage(glossary, opts)
+            for it in iter_inputs(inputs, opts.ingest):
+                yield it if isinstance(it, Problem) else (it, process_document(stage, it))
+        else:
+            yield from _iter_parallel(inputs, glossary, opts)
+    finally:
+        gc.unfreeze()  # make_stage froze the run's long-lived objects
+
+
+def _iter_parallel(
+    inputs: Sequence[str], glossary: Glossary, opts: Options
+) -> Iterator[tuple[Document, DocResult] | Problem]:
+    # Where fork exists, the workers inherit the stage (automaton, rules) built once here;
+    # elsewhere each worker builds its own from the glossary.
     global _STAGE
     fork = "fork" in multiprocessing.get_all_start_methods()
     if fork:
         _STAGE = make_stage(glossary, opts)
     ctx = multiprocessing.get_context("fork" if fork else None)
-    with ProcessPoolExecutor(
-        max_workers=opts.workers,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(None if fork else glossary, opts),
-    ) as pool:
-        window: deque[tuple[list[Document | Problem], Future[list[DocResult]]]] = deque()
-        chunks = _chunks(items)
-        limit = opts.workers * WINDOW_PER_WORKER
-        exhausted = False
-        while window or not exhausted:
-            while not exhausted and len(window) < limit:
-                chunk = next(chunks, None)
-                if chunk is None:
-                    exhausted = True
+    try:
+        with ProcessPoolExecutor(
+            max_workers=opts.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(None if fork else glossary, opts),
+        ) as pool:
+            # A bounded window of chunks in flight: memory stays flat whatever the corpus.
+            window: deque[tuple[list[Document | Problem], Future[list[DocResult]]]] = deque()
+            chunks = _chunks(iter_inputs(inputs, opts.ingest))
+            limit = opts.workers * WINDOW_PER_WORKER
+            while True:
+                while len(window) < limit and (chunk := next(chunks, None)) is not None:
+                    docs = [d for d in chunk if isinstance(d, Document)]
+                    window.append((chunk, pool.submit(_process_chunk, docs)))
+                if not window:
                     break
-                docs = [d for d in chunk if isinstance(d, Document)]
-                window.append((chunk, pool.submit(_process_chunk, docs)))
-            if not window:
-                break
-            chunk, fut = window.popleft()
-            results = iter(fut.result())
-            for it in chunk:
-                yield it if isinstance(it, Problem) else (it, next(results))
+                chunk, fut = window.popleft()
+                results = iter(fut.result())
+                for it in chunk:
+                    yield it if isinstance(it, Problem) else (it, next(results))
+    finally:
+        _STAGE = None
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped
