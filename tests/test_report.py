@@ -172,3 +172,14 @@ def test_cli(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(corpus), "--glossary", str(tmp_path / "g.gloss"),
                               "--min-score", "0.99", "--format", "csv"])
     assert res.exit_code == 0 and len(res.output.splitlines()) == 1
+
+
+def test_homophone_kanji_words_are_not_reading_variants() -> None:
+    entries = [
+        Entry("defence-minister", EntryType.TERM, "国防相", "defence minister"),
+        Entry("nato", EntryType.ORGANISATION, "NATO", "NATO", (Variant("ナトー", Lang.JA),)),
+    ]
+    rep = build_report([("d", "国防省は声明を出した。奈藤・ル・ラが反発した。")], entries)
+    surfaces = {s.surface for s in rep.suggestions}
+    assert "国防省" not in surfaces
+    assert "奈藤" in surfaces

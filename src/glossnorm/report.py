@@ -380,6 +380,11 @@ class Extractor:
                 s, e = seq[0].start, seq[-1].end
                 if e - s > 4 or self.known(text[s:e]):
                     continue
+                # MT ateji are single kanji read for their sound (奈 + 藤); a sequence with a
+                # longer word in it (国防 + 省) is word formation, and reading collisions
+                # there are homophones (国防省/国防相), not variants.
+                if any(t.end - t.start > 1 for t in seq):
+                    continue
                 readings = kanji_readings(seq)
                 if any(self.kana_key_known(kana.fold_key(r)) for r in readings):
                     a = self._add(doc, text, s, e, "kanji")
