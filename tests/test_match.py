@@ -155,3 +155,23 @@ def test_fast_find_agrees_with_reference(text: str, headline: bool) -> None:
 def test_fused_run_with_an_accepted_part_is_split(matcher: Matcher) -> None:
     once = normalise_text(matcher, "ブリンカーンブリンカーン・ナト")
     assert normalise_text(matcher, once.text).changes == ()
+
+
+SHIPPED = [
+    json.loads(x)
+    for x in (HERE / "data" / "golden_shipped.jsonl").read_text("utf-8").splitlines()
+    if x
+]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Matcher:
+    return Matcher(load_glossary(None))
+
+
+@pytest.mark.parametrize("case", SHIPPED, ids=[f"{c['tag']}: {c['in'][:20]}" for c in SHIPPED])
+def test_shipped_glossary_golden(shipped: Matcher, case: dict[str, object]) -> None:
+    """Traps the shipped glossary must leave alone, and rewrites it must make."""
+    r = normalise_text(shipped, str(case["in"]), bool(case.get("headline", False)))
+    assert r.text == case["out"]
+    assert normalise_text(shipped, r.text, bool(case.get("headline", False))).changes == ()
