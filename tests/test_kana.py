@@ -90,6 +90,7 @@ def test_fold_key_idempotent(a: str) -> None:
         ("ルンゲスク", "ルンゲスコ", False),  # epenthetic u/o
         ("マリウポル", "マリウポリ", False),  # soft final l
         ("ゼレンスキ", "ゼレンスキー", False),  # vowel length only
+        ("イスジン", "オースティン", True),  # a different initial vowel
     ],
 )
 def test_final_vowel_edits(a: str, b: str, hard: bool) -> None:

@@ -300,7 +300,9 @@ def align(a: str, b: str) -> Alignment:
     # often than another spelling (ジョージ/ジョージア, ドミニカ/ドミニク), so it counts as hard
     # (except the epenthetic u/o).
     end = _final_vowel_edit(a, b)
-    hard += end
+    # Likewise a different initial vowel (イ・スジン is not オースティン).
+    start = int(bool(a) and bool(b) and a[0] != b[0] and a[0] in VOWELS and b[0] in VOWELS)
+    hard += end + start
     while i > 0 or j > 0:
         if i > 0 and j > 0 and abs(d[i][j] - d[i - 1][j - 1] - sub_cost(a[i - 1], b[j - 1])) < eps:
             c = sub_cost(a[i - 1], b[j - 1])
