@@ -173,3 +173,10 @@ def test_index_dedupes_a_later_batch_and_reports_whole_reposts(tmp_path: Path) -
     # re-running the first batch against the index is idempotent: nothing is its own copy
     again = normalise([str(b1)], tmp_path / "o3", "--index", str(index))
     assert again["duplicates"] == 0
+
+
+def test_a_lone_empty_file_gives_empty_output(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    summary = normalise([str(tmp_path / "empty.txt")], tmp_path / "out")
+    assert summary["documents"] == 0 and summary["segments_in"] == 0
+    assert (tmp_path / "out" / "corpus.jsonl").read_text("utf-8") == ""

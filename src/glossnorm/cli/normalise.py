@@ -142,8 +142,6 @@ def normalise_cmd(
         try:
             for doc, evs in events:
                 writer.document(doc, evs)
-            if stats.documents == 0 and not stats.problems:
-                raise GlossnormError("no documents found in the input")
             idx.commit()
         finally:
             if bar is not None:
@@ -164,6 +162,8 @@ def normalise_cmd(
         writer.commit(summary)
     if not stats.balanced():  # pragma: no cover - an internal error, never expected
         raise GlossnormError("segment accounting does not add up; please report this bug")
+    if stats.documents == 0:  # empty files are fine, but say so
+        print("glossnorm: warning: the input holds no documents", file=sys.stderr)
     for p in stats.problems:
         where = f"{p.source}:{p.line}" if p.line else p.source
         print(f"glossnorm: warning: {where}: {p.reason}", file=sys.stderr)
