@@ -180,3 +180,17 @@ def test_a_lone_empty_file_gives_empty_output(tmp_path: Path) -> None:
     summary = normalise([str(tmp_path / "empty.txt")], tmp_path / "out")
     assert summary["documents"] == 0 and summary["segments_in"] == 0
     assert (tmp_path / "out" / "corpus.jsonl").read_text("utf-8") == ""
+
+
+def test_jsonl_is_read_line_by_line_and_a_bad_byte_costs_one_line(tmp_path: Path) -> None:
+    good = json.dumps({"text": "キエフ近郊"}, ensure_ascii=False).encode("utf-8")
+    bad = b'{"text": "\xff\xfe broken"}'
+    (tmp_path / "feed.jsonl").write_bytes(
+        b"\xef\xbb\xbf" + good + b"\r\n" + bad + b"\n" + good + b"\n"
+    )
+    (tmp_path / "junk.jsonl").write_bytes(b"\x00\x01\x02" * 100)
+    summary = normalise([str(tmp_path)], tmp_path / "out", "--dedup", "off")
+    assert texts(tmp_path / "out") == ["キーウ近郊", "キーウ近郊"]
+    assert [b["line"] for b in summary["bad_records"]] == [2]  # type: ignore[union-attr]
+    skipped = summary["skipped_files"]
+    assert isinstance(skipped, list) and any("junk.jsonl" in s["path"] for s in skipped)

@@ -31,15 +31,17 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import gzip
+import io
+import itertools
 import json
 import os
 import re
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from glossnorm.errors import InputError
 from glossnorm.model import Document
@@ -224,14 +226,22 @@ def _is_jsonl(name: str) -> bool:
 
 
 def _records(
-    text: str, base_id: str, source: str, encoding: str, opts: IngestOptions
+    lines: Iterable[tuple[int, str | None]],
+    base_id: str,
+    source: str,
+    encoding: str,
+    opts: IngestOptions,
 ) -> Iterator[Document | Problem]:
-    """Documents and bad-record problems from JSONL text."""
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    """Documents and bad-record problems from JSONL lines ``(lineno, text or None)``;
+    None is a line that could not be decoded."""
+    for lineno, raw in lines:
+        reason = None
+        if raw is None:
+            yield _problem(source, lineno, f"not {encoding} text", "bad-record", opts)
+            continue
         line = raw.strip()
         if not line:
             continue
-        reason = None
         doc_id = f"{base_id}#{lineno}"
         try:
             obj = json.loads(line)
@@ -257,6 +267,58 @@ def _records(
         yield Document(doc_id, obj[opts.text_field], source, lineno, encoding)
 
 
+def _text_lines(text: str) -> Iterator[tuple[int, str | None]]:
+    return enumerate(text.split("\n"), 1)
+
+
+def _jsonl_stream(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | Problem]:
+    """A JSONL file read line by line, so memory does not grow with the file.
+
+    JSONL is UTF-8 by definition; a file with a UTF-16/32 BOM or a forced other encoding
+    is decoded whole instead. Raises ``_Skip`` for a binary or unreadable file.
+    """
+    try:
+        fh = _open_binary(path)
+    except OSError as exc:
+        raise _Skip(exc.strerror or str(exc)) from None
+    with fh:
+        try:
+            head = fh.read(1 << 16)
+            forced = opts.encoding and codecs.lookup(opts.encoding).name != "utf-8"
+            if forced or head.startswith(_WIDE_BOMS):
+                text, encoding = decode_bytes(head + fh.read(), opts.encoding)
+                yield from _records(_text_lines(text), doc_id, str(path), encoding, opts)
+                return
+            if b"\x00" in head:
+                raise _Skip("binary file (NUL bytes)")
+            first = head + fh.readline()
+            raw_lines = itertools.chain(io.BytesIO(first), fh)
+            yield from _records(_utf8_lines(raw_lines), doc_id, str(path), "utf-8", opts)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise _Skip(f"not a valid gzip file: {exc}") from None
+        except OSError as exc:
+            raise _Skip(exc.strerror or str(exc)) from None
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _utf8_lines(raw_lines: Iterable[bytes]) -> Iterator[tuple[int, str | None]]:
+    for lineno, raw in enumerate(raw_lines, 1):
+        if lineno == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield lineno, raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield lineno, None
+
+
 def _problem(source: str, line: int, reason: str, kind: str, opts: IngestOptions) -> Problem:
     if opts.on_error == "fail":
         where = f"{source}:{line}" if line else source
@@ -266,10 +328,11 @@ def _problem(source: str, line: int, reason: str, kind: str, opts: IngestOptions
 
 def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | Problem]:
     """Everything in one file. Raises ``_Skip`` if the file cannot be read."""
-    text, encoding = decode_bytes(_read_bytes(path), opts.encoding)
     if _is_jsonl(path.name):
-        yield from _records(text, doc_id, str(path), encoding, opts)
-    elif text.strip():
+        yield from _jsonl_stream(path, doc_id, opts)
+        return
+    text, encoding = decode_bytes(_read_bytes(path), opts.encoding)
+    if text.strip():
         yield Document(doc_id, text, str(path), 0, encoding)
 
 
@@ -291,7 +354,7 @@ def _stdin(opts: IngestOptions) -> Iterator[Document | Problem]:
         except json.JSONDecodeError:
             looks_jsonl = False
     if looks_jsonl:
-        yield from _records(text, "-", "-", encoding, opts)
+        yield from _records(_text_lines(text), "-", "-", encoding, opts)
     elif text.strip():
         yield Document("-", text, "-", 0, encoding)
 
