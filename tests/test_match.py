@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from glossnorm.glossary import load_glossary
 from glossnorm.match import Matcher
-from glossnorm.normalise import Edit, apply_edits, normalise_text, render_inline
+from glossnorm.normalise import Edit, _replacements, apply_edits, normalise_text, render_inline
 
 HERE = Path(__file__).parent
 GOLDEN = [
@@ -175,3 +175,14 @@ def test_shipped_glossary_golden(shipped: Matcher, case: dict[str, object]) -> N
     r = normalise_text(shipped, str(case["in"]), bool(case.get("headline", False)))
     assert r.text == case["out"]
     assert normalise_text(shipped, r.text, bool(case.get("headline", False))).changes == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.booleans())
+def test_one_pass_apply_equals_apply_edits(text: str, headline: bool) -> None:
+    """``apply_matches`` is a fused loop; ``apply_edits`` is the reference."""
+    r = normalise_text(_MATCHER, text, headline)
+    found = _MATCHER.find(text, headline)
+    reps = _replacements(text, found)
+    edits = [Edit(m.start, m.end, rep) for m, (rep, _, _) in zip(found, reps, strict=True)]
+    assert apply_edits(text, edits)[0] == r.text
