@@ -33,6 +33,7 @@ from glossnorm.glossary import (
     format_variant,
     load_glossary,
     parse_text,
+    parse_type,
     parse_variant,
     read_utf8,
     render_entry,
@@ -171,12 +172,10 @@ def csv_to_entries(text: str, path: str) -> tuple[list[Entry], list[str]]:
         if any("\n" in c or "\r" in c for c in row):
             problems.append(f"{where}: a cell contains a line break: glossary fields are one line")
             continue
-        tval = get("type", "") or "term"
         try:
-            etype = EntryType(tval)
-        except ValueError:
-            kinds = ", ".join(t.value for t in EntryType)
-            problems.append(f"{where}: unknown type {tval!r}; use one of {kinds}")
+            etype = parse_type(get("type", "") or "term")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
             continue
         ja, en = get("ja", ""), get("en", "")
         if not ja or not en:

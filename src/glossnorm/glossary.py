@@ -360,10 +360,9 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
             continue
         tval, tline = d.fields["type"]
         try:
-            etype = EntryType(tval)
-        except ValueError:
-            kinds = ", ".join(t.value for t in EntryType)
-            problems.append(f"{path}:{tline}: unknown type {tval!r}; use one of {kinds}")
+            etype = parse_type(tval)
+        except ValueError as exc:
+            problems.append(f"{path}:{tline}: {exc}")
             continue
         entries.append(
             Entry(
@@ -378,6 +377,15 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
             )
         )
     return entries, problems
+
+
+def parse_type(value: str) -> EntryType:
+    """An entry type from its name; the ValueError says which names exist."""
+    try:
+        return EntryType(value)
+    except ValueError:
+        kinds = ", ".join(t.value for t in EntryType)
+        raise ValueError(f"unknown type {value!r}; use one of {kinds}") from None
 
 
 def _is_short(form: str) -> bool:
