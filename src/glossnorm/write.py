@@ -10,15 +10,16 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from glossnorm.dedup import DocDup
 from glossnorm.errors import OutputError
+from glossnorm.glossary import Glossary
 from glossnorm.model import Document
-from glossnorm.pipeline import Duplicate, Event, Kept, Stats
+from glossnorm.pipeline import Duplicate, Event, Kept, Options, Stats, run
 from glossnorm.record import jsonl
 
 SUMMARY_VERSION = 1
@@ -159,3 +160,34 @@ def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
         "encodings": dict(sorted(stats.encodings.items())),
         **extra,
     }
+
+
+def normalise_corpus(
+    inputs: Sequence[str],
+    glossary: Glossary,
+    opts: Options,
+    out: Path,
+    *,
+    force: bool = False,
+    index: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Stats:
+    """Run the pipeline into the folder ``out`` (atomically) and return the totals.
+
+    The dedup index is committed only after every document went through; a failure on
+    the way leaves neither output that looks complete nor a half-updated index.
+    """
+    with OutputWriter(out, force) as writer:
+        events, stats, idx = run(inputs, glossary, opts, index, progress=progress)
+        try:
+            for doc, evs in events:
+                writer.document(doc, evs)
+            idx.commit()
+        finally:
+            idx.close()
+        extra = {"glossary": {"entries": len(glossary), "files": len(glossary.paths)}}
+        if options is not None:
+            extra["options"] = options
+        writer.commit(summary_dict(stats, extra))
+    return stats

@@ -16,8 +16,8 @@ from glossnorm.dedup import DedupConfig
 from glossnorm.errors import GlossnormError, UsageError
 from glossnorm.glossary import load_glossary
 from glossnorm.ingest import IngestOptions
-from glossnorm.pipeline import Options, run
-from glossnorm.write import OutputWriter, summary_dict
+from glossnorm.pipeline import Options
+from glossnorm.write import normalise_corpus
 
 
 class GlossMode(StrEnum):
@@ -125,41 +125,29 @@ def normalise_cmd(
         workers=workers or os.cpu_count() or 1,
     )
     gl = load_glossary(glossary)
-    writer = OutputWriter(out, force)
-    show = sys.stderr.isatty()
-    with writer:
-        bar = _progress() if show else None
-        task = bar.add_task("normalise", total=None) if bar is not None else None
+    bar = _progress() if sys.stderr.isatty() else None
+    task = bar.add_task("normalise", total=None) if bar is not None else None
 
-        def tick(n: int) -> None:
-            if bar is not None:
-                # Started at the first finished document, after the workers were forked:
-                # the bar's refresh thread must not exist at fork time.
-                bar.start()
-                bar.advance(task, n)
+    def tick(n: int) -> None:
+        if bar is not None:
+            # Started at the first finished document, after the workers were forked:
+            # the bar's refresh thread must not exist at fork time.
+            bar.start()
+            bar.advance(task, n)
 
-        events, stats, idx = run(inputs, gl, opts, index, progress=tick)
-        try:
-            for doc, evs in events:
-                writer.document(doc, evs)
-            idx.commit()
-        finally:
-            if bar is not None:
-                bar.stop()
-            idx.close()
-        summary = summary_dict(
-            stats,
-            {
-                "glossary": {"entries": len(gl), "files": len(gl.paths)},
-                "options": {
-                    "gloss": gloss.value,
-                    "dedup": dataclasses.asdict(dcfg),
-                    "keep_boilerplate": keep_boilerplate,
-                    "text_field": text_field,
-                },
-            },
+    options = {
+        "gloss": gloss.value,
+        "dedup": dataclasses.asdict(dcfg),
+        "keep_boilerplate": keep_boilerplate,
+        "text_field": text_field,
+    }
+    try:
+        stats = normalise_corpus(
+            inputs, gl, opts, out, force=force, index=index, progress=tick, options=options
         )
-        writer.commit(summary)
+    finally:
+        if bar is not None:
+            bar.stop()
     if not stats.balanced():  # pragma: no cover - an internal error, never expected
         raise GlossnormError("segment accounting does not add up; please report this bug")
     if stats.documents == 0:  # empty files are fine, but say so
