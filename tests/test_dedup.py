@@ -386,3 +386,17 @@ def test_naughty_texts_fingerprint_and_check(text: str) -> None:
         hits = run([("a", 0, text), ("b", 0, text)], idx)
     assert hits[0] is None
     assert hits[1] == (None if not fold(text) else DupHit("exact", "a", 0, 1.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 50), unique=True),
+    st.lists(st.lists(st.integers(0, 50), unique=True), max_size=6),
+)
+def test_jaccard_many_agrees_with_reference(x: list[int], ys: list[list[int]]) -> None:
+    xs = np.array(sorted(x), dtype=np.uint32)
+    blobs = [np.array(sorted(y), dtype="<u4").tobytes() for y in ys]
+    got = mh.jaccard_many(xs, blobs)
+    assert [round(float(g), 9) for g in got] == [
+        round(mh.jaccard_reference(sorted(x), sorted(y)), 9) for y in ys
+    ]

@@ -183,6 +183,27 @@ def jaccard(x: U32, y: U32) -> float:
     return inter / (len(x) + len(y) - inter)
 
 
+def jaccard_many(x: U32, blobs: list[bytes]) -> npt.NDArray[np.float64]:
+    """Exact Jaccard of ``x`` with each shingle set in ``blobs`` (little-endian uint32,
+    sorted, unique), in one vectorised pass instead of one intersection per candidate."""
+    if not blobs:
+        return np.zeros(0)
+    sets = [np.frombuffer(b, dtype="<u4") for b in blobs]
+    if len(sets) < 4:  # a few candidates: pairwise intersections are cheaper than isin
+        return np.array([jaccard(x, a.astype(np.uint32)) for a in sets], dtype=np.float64)
+    lens = np.array([len(a) for a in sets], dtype=np.int64)
+    flat = np.concatenate(sets).astype(np.uint32) if int(lens.sum()) else np.zeros(0, np.uint32)
+    hit = np.isin(flat, x, assume_unique=True).astype(np.int64)
+    inter = np.zeros(len(lens), np.int64)
+    full = lens > 0  # reduceat cannot express an empty slice: empty sets meet nothing
+    if full.any():
+        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))[full]
+        inter[full] = np.add.reduceat(hit, starts)
+    union = len(x) + lens - inter
+    out: npt.NDArray[np.float64] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return out
+
+
 def jaccard_reference(x: list[int], y: list[int]) -> float:
     sx, sy = set(x), set(y)
     if not sx and not sy:
