@@ -91,6 +91,7 @@ def test_fold_key_idempotent(a: str) -> None:
         ("マリウポル", "マリウポリ", False),  # soft final l
         ("ゼレンスキ", "ゼレンスキー", False),  # vowel length only
         ("イスジン", "オースティン", True),  # a different initial vowel
+        ("ハルキフ", "ハルキウ", False),  # final в as フ or ウ
     ],
 )
 def test_final_vowel_edits(a: str, b: str, hard: bool) -> None:

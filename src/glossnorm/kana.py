@@ -154,7 +154,12 @@ def phonetic(text: str) -> str:
         i += 1
     roma = "".join(out)
     roma = re.sub(r":+", ":", _LONG_RE.sub(lambda m: (m.group(1) or m.group(2)) + ":", roma))
-    return roma
+    # A final Ukrainian/Belarusian в is written ウ or フ (ハルキウ/ハルキフ, キーウ/キーフ):
+    # the same sound, so the same phonemes.
+    return _FINAL_V_RE.sub("u", roma)
+
+
+_FINAL_V_RE = re.compile(r"(?<=[aiueo:])fu\Z")
 
 
 def romanise(text: str) -> str:
