@@ -279,8 +279,11 @@ def _final_vowel_edit(a: str, b: str) -> int:
     return 0
 
 
-def align(a: str, b: str) -> Alignment:
-    """Minimum-cost alignment of two phoneme strings, with the edits that realise it."""
+def align(a: str, b: str, edge_vowels: bool = True) -> Alignment:
+    """Minimum-cost alignment of two phoneme strings, with the edits that realise it.
+
+    ``edge_vowels``: a different initial or final vowel is a hard edit. True for katakana;
+    Latin spellings of one name often differ there (Geneve/Geneva, Praha/Prague)."""
     n, m = len(a), len(b)
     d = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
@@ -304,10 +307,10 @@ def align(a: str, b: str) -> Alignment:
     # A different final vowel, or a final vowel added or dropped, makes another word more
     # often than another spelling (ジョージ/ジョージア, ドミニカ/ドミニク), so it counts as hard
     # (except the epenthetic u/o).
-    end = _final_vowel_edit(a, b)
-    # Likewise a different initial vowel (イ・スジン is not オースティン).
-    start = int(bool(a) and bool(b) and a[0] != b[0] and a[0] in VOWELS and b[0] in VOWELS)
-    hard += end + start
+    if edge_vowels:
+        # Likewise a different initial vowel (イ・スジン is not オースティン).
+        start = a[:1] != b[:1] and a[:1] in VOWELS and b[:1] in VOWELS and bool(a and b)
+        hard += _final_vowel_edit(a, b) + int(start)
     while i > 0 or j > 0:
         if i > 0 and j > 0 and abs(d[i][j] - d[i - 1][j - 1] - sub_cost(a[i - 1], b[j - 1])) < eps:
             c = sub_cost(a[i - 1], b[j - 1])

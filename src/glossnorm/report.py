@@ -547,7 +547,7 @@ class GlossaryIndex:
         out = []
         for i in sub.block(phon, key, opts.top_k):
             f = sub.forms[i]
-            al = kana.align(phon, f.phon)
+            al = kana.align(phon, f.phon, edge_vowels=not kana.is_latin(surface))
             ev = []
             if key == f.key:
                 ev.append(f"folded key {key} = {f.form}")
