@@ -66,14 +66,6 @@ class Match(NamedTuple):
     pattern: Pattern
     prefix: str = ""  # separator to insert before the mention (fused-run repair)
 
-    @property
-    def replacement(self) -> str:
-        return self.prefix + (self.pattern.target or self.pattern.form)
-
-    @property
-    def rewrites(self) -> bool:
-        return bool(self.prefix) or self.pattern.target is not None
-
 
 _NO_RULE = Rule()
 

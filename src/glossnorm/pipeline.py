@@ -15,7 +15,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from glossnorm.boilerplate import BoilerplateRules
 from glossnorm.clean import clean_text
@@ -107,7 +106,6 @@ class Stats:
     encodings: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
     document_duplicates: int = 0
-    chars_in: int = 0
 
     def balanced(self) -> bool:
         total = self.segments_kept + self.duplicates + sum(self.dropped.values())
@@ -133,14 +131,19 @@ _STAGE: Stage | None = None
 def _init_worker(glossary: Glossary | None, opts: Options) -> None:
     global _STAGE
     if glossary is not None:  # spawned: build the stage here (forked workers inherit it)
-        _STAGE = make_stage(glossary, opts)
+        _STAGE = _frozen_stage(glossary, opts)
 
 
 def make_stage(glossary: Glossary, opts: Options) -> Stage:
     rules = None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
-    stage = Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
-    # The glossary and automaton live for the whole run: keep the GC from rescanning them
-    # at every collection (and forked workers from touching their pages).
+    return Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
+
+
+def _frozen_stage(glossary: Glossary, opts: Options) -> Stage:
+    """The stage for a run. Its glossary and automaton live as long as the run, so they
+    are moved out of the GC's sight: collections stop rescanning them, and forked workers
+    stop touching (copying) their pages. ``iter_results`` unfreezes at the end."""
+    stage = make_stage(glossary, opts)
     gc.freeze()
     return stage
 
@@ -201,13 +204,13 @@ def iter_results(
     """Per-document results in input order, computed by ``opts.workers`` processes."""
     try:
         if opts.workers <= 1:
-            stage = make_stage(glossary, opts)
+            stage = _frozen_stage(glossary, opts)
             for it in iter_inputs(inputs, opts.ingest):
                 yield it if isinstance(it, Problem) else (it, process_document(stage, it))
         else:
             yield from _iter_parallel(inputs, glossary, opts)
     finally:
-        gc.unfreeze()  # make_stage froze the run's long-lived objects
+        gc.unfreeze()
 
 
 def _iter_parallel(
@@ -218,7 +221,7 @@ def _iter_parallel(
     global _STAGE
     fork = "fork" in multiprocessing.get_all_start_methods()
     if fork:
-        _STAGE = make_stage(glossary, opts)
+        _STAGE = _frozen_stage(glossary, opts)
     ctx = multiprocessing.get_context("fork" if fork else None)
     try:
         with ProcessPoolExecutor(
@@ -280,7 +283,6 @@ def run(
 
 def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
     stats.documents += 1
-    stats.chars_in += len(doc.text)
     stats.encodings[doc.encoding] += 1
     for name, n in res.clean_steps:
         if name not in stats.clean_steps:
@@ -314,7 +316,3 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
             stats.document_duplicates += 1
             out.append(dd)
     return out
-
-
-def input_paths(inputs: Sequence[str]) -> list[Path]:
-    return [Path(p) for p in inputs if p != "-"]

@@ -35,8 +35,13 @@ def kept_record(doc: str, seg: int, n: Normalised) -> dict[str, Any]:
 
 
 def _change(c: Change) -> dict[str, Any]:
-    d: dict[str, Any] = {"start": c.start, "end": c.end, "from": c.source, "to": c.target}
-    d["entry"] = c.entry
+    d: dict[str, Any] = {
+        "start": c.start,
+        "end": c.end,
+        "from": c.source,
+        "to": c.target,
+        "entry": c.entry,
+    }
     if c.renamed:  # provenance of an official rename: the old form was correct until then
         d["renamed"] = c.renamed
     return d

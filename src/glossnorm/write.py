@@ -18,7 +18,6 @@ from typing import IO, Any
 from glossnorm.dedup import DocDup
 from glossnorm.errors import OutputError
 from glossnorm.glossary import Glossary
-from glossnorm.model import Document
 from glossnorm.pipeline import Duplicate, Event, Kept, Options, Stats, run
 from glossnorm.record import jsonl
 
@@ -86,7 +85,7 @@ class OutputWriter:
         if et is not None:
             self.abort()
 
-    def document(self, doc: Document | None, events: Iterable[Event]) -> None:
+    def document(self, events: Iterable[Event]) -> None:
         lines: list[str] = []
         for ev in events:
             if isinstance(ev, Kept):
@@ -181,8 +180,8 @@ def normalise_corpus(
     with OutputWriter(out, force) as writer:
         events, stats, idx = run(inputs, glossary, opts, index, progress=progress)
         try:
-            for doc, evs in events:
-                writer.document(doc, evs)
+            for _, evs in events:
+                writer.document(evs)
             idx.commit()
         finally:
             idx.close()
