@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import ahocorasick
+import ahocorasick_rs
 
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Entry, Lang
@@ -119,13 +119,13 @@ class Mentions:
         self.head = entries[:HEAD]
         self.tail = entries[HEAD:]
         self.cum = list(accumulate(1 / (r + 1) for r in range(len(self.head))))
-        self.auto = ahocorasick.Automaton()
-        for e in entries:
-            for f in e.forms():
-                lang = (Lang.JA if _KANA_NAME.fullmatch(f)
-                        else Lang.EN if _LATIN_NAME.fullmatch(f) else None)
-                self.auto.add_word(f, (len(f), lang))
-        self.auto.make_automaton()
+        forms = list(dict.fromkeys(f for e in entries for f in e.forms()))
+        self.langs = [Lang.JA if _KANA_NAME.fullmatch(f)
+                      else Lang.EN if _LATIN_NAME.fullmatch(f) else None
+                      for f in forms]  # fmt: skip
+        self.auto = ahocorasick_rs.AhoCorasick(
+            forms, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
 
     def entry(self) -> Entry:
         if self.tail and self.rng.random() < TAIL_SHARE:
@@ -146,7 +146,7 @@ class Mentions:
 
     def count(self, text: str) -> int:
         """Approximate mentions already in ``text`` (no boundary checks)."""
-        return sum(1 for _ in self.auto.iter_long(text))
+        return len(self.auto.find_matches_as_indexes(text))
 
     def swap(self, text: str) -> str:
         """Replace about half of the katakana/Latin name mentions with drawn ones.
@@ -156,9 +156,9 @@ class Mentions:
         """
         parts: list[str] = []
         pos = 0
-        for last, (ln, lang) in self.auto.iter_long(text):
-            start, end = last + 1 - ln, last + 1
-            if lang is None or ln < 3 or self.rng.random() < 0.5:
+        for fi, start, end in self.auto.find_matches_as_indexes(text):
+            lang = self.langs[fi]
+            if lang is None or end - start < 3 or self.rng.random() < 0.5:
                 continue
             edge = _KANA_EDGE if lang is Lang.JA else _LATIN_EDGE
             if (start > 0 and edge.match(text[start - 1])) or (

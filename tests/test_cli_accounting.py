@@ -194,3 +194,17 @@ def test_jsonl_is_read_line_by_line_and_a_bad_byte_costs_one_line(tmp_path: Path
     assert [b["line"] for b in summary["bad_records"]] == [2]  # type: ignore[union-attr]
     skipped = summary["skipped_files"]
     assert isinstance(skipped, list) and any("junk.jsonl" in s["path"] for s in skipped)
+
+
+def test_a_lone_surrogate_escape_in_jsonl_becomes_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    # json.loads accepts "\ud800", but it is not text and cannot be written as UTF-8.
+    (tmp_path / "feed.jsonl").write_text(
+        '{"text": "ab\\ud800c キエフ", "id": "x\\udfff"}\n', encoding="utf-8"
+    )
+    summary = normalise([str(tmp_path)], tmp_path / "out", "--id-field", "id")
+    assert texts(tmp_path / "out") == ["ab\ufffdc キーウ"]
+    assert summary["accounting_ok"] is True
+    rec = json.loads((tmp_path / "out" / "corpus.jsonl").read_text("utf-8"))
+    assert rec["doc"] == "x\ufffd"

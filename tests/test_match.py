@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glossnorm.glossary import load_glossary
 from glossnorm.match import Matcher
-from glossnorm.normalise import Edit, _replacements, apply_edits, normalise_text, render_inline
+from glossnorm.record import SegmentRenderer, render_segment
+from glossnorm.normalise import (
+    Edit,
+    apply_edits,
+    match_items,
+    normalise_text,
+    render_inline,
+    replacements,
+)
 
 HERE = Path(__file__).parent
 GOLDEN = [
@@ -183,6 +192,55 @@ def test_one_pass_apply_equals_apply_edits(text: str, headline: bool) -> None:
     """``apply_matches`` is a fused loop; ``apply_edits`` is the reference."""
     r = normalise_text(_MATCHER, text, headline)
     found = _MATCHER.find(text, headline)
-    reps = _replacements(text, found)
+    reps = replacements(text, match_items(found))
     edits = [Edit(m.start, m.end, rep) for m, (rep, _, _) in zip(found, reps, strict=True)]
     assert apply_edits(text, edits)[0] == r.text
+
+
+# --------------------------------------------------------------------------- fast renderer
+
+_RENDERERS = {inline: SegmentRenderer(_MATCHER, inline) for inline in (False, True)}
+# Text outside the glossary's pieces, with what JSON must escape. (No lone surrogates:
+# ingest replaces them, and JSON output could not hold them.)
+NAUGHTY = ['"', "\\", "\n", "\x00", "\u2028", "😀", "</script>", "(Blinken)", "(ブリンケン)"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES + NAUGHTY) | st.text(max_size=3), max_size=25).map("".join),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["a.txt", 'q"uote\\.jsonl#3', "日本語/記事.txt"]),
+)
+def test_fast_renderer_gives_the_reference_bytes(
+    text: str, headline: bool, inline: bool, doc: str
+) -> None:
+    """``SegmentRenderer`` pastes JSON from cached pieces; the reference builds it from
+    ``Normalised`` through dicts. Same record bytes, line, text and counts."""
+    ref = normalise_text(_MATCHER, text, headline)
+    record, line = render_segment(doc, 7, ref, inline)
+    got = _RENDERERS[inline].render(orjson.dumps(doc), 7, text, headline)
+    assert got.record == record
+    assert got.line == line
+    assert got.text == ref.text
+    assert got.changed == tuple(c.entry for c in ref.changes)
+    assert got.glosses == len(ref.glosses)
+
+
+def test_fast_renderer_on_the_shipped_glossary_and_sample_corpus(shipped: Matcher) -> None:
+    fast = SegmentRenderer(shipped, True)
+    lines = [
+        x
+        for p in sorted((HERE.parent / "corpus").rglob("*.txt"))
+        for x in p.read_text("utf-8", errors="replace").splitlines()
+        if x.strip()
+    ]
+    assert len(lines) > 50
+    for i, text in enumerate(lines):
+        ref = render_segment("d", i, normalise_text(shipped, text), True)
+        assert fast.render(b'"d"', i, text, False)[1:3] == ref
+
+
+def test_a_lone_surrogate_does_not_stop_the_scan() -> None:
+    found = _MATCHER.find("\ud800ブリンカーン\udfff")
+    assert [(m.start, m.end, m.pattern.form) for m in found] == [(1, 7, "ブリンカーン")]

@@ -225,6 +225,9 @@ def _is_jsonl(name: str) -> bool:
     return name.lower().endswith(JSONL_SUFFIXES)
 
 
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _records(
     lines: Iterable[tuple[int, str | None]],
     base_id: str,
@@ -264,7 +267,10 @@ def _records(
         if reason is not None:
             yield _problem(source, lineno, reason, "bad-record", opts)
             continue
-        yield Document(doc_id, obj[opts.text_field], source, lineno, encoding)
+        # JSON can escape a lone surrogate ("\ud800"), which is not text: it cannot be
+        # written as UTF-8. It becomes U+FFFD, as an undecodable byte would.
+        text = _LONE_SURROGATE_RE.sub("\ufffd", obj[opts.text_field])
+        yield Document(_LONE_SURROGATE_RE.sub("\ufffd", doc_id), text, source, lineno, encoding)
 
 
 def _text_lines(text: str) -> Iterator[tuple[int, str | None]]:

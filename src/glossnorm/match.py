@@ -16,11 +16,11 @@ Boundary policy (docs/glossary-format.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from glossnorm.glossary import CONTEXT_WINDOW, Glossary, paused_gc
 from glossnorm.model import Entry, Lang, Rule
@@ -138,6 +138,9 @@ class Patterns:
     def __len__(self) -> int:
         return len(self._specs)
 
+    def spec(self, i: int) -> PatternSpec:
+        return self._specs[i]
+
 
 TokenBoundaries = Callable[[str], frozenset[int]]
 
@@ -159,6 +162,14 @@ def sudachi_boundaries(text: str) -> frozenset[int]:
     return frozenset(bounds)
 
 
+Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to insert before)
+
+# Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
+# thousands of forms and a corpus hits only some of them).
+_KS, _KE, _LS, _LE, _SLOW, _UNKNOWN = 1, 2, 4, 8, 16, 255
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 class Matcher:
     """Leftmost-longest glossary matcher with Japanese-aware boundaries."""
 
@@ -169,113 +180,149 @@ class Matcher:
     def _build(self, glossary: Glossary, boundaries: TokenBoundaries) -> None:
         self.glossary = glossary
         specs = pattern_specs(glossary)
+        # A form listed twice (an entry whose variant repeats a canonical form) keeps its
+        # first spec, so the automaton and the form index agree on what it means.
+        first: dict[str, int] = {}
+        for i, spec in enumerate(specs):
+            first.setdefault(spec[0], i)
+        if len(first) < len(specs):
+            specs = [specs[i] for i in first.values()]
         self.patterns = Patterns(specs)
+        self._forms = list(first)
         self._boundaries = boundaries
-        self._auto = ahocorasick.Automaton()
-        # Automaton value: (pattern index, length, edge flags). The flags of a rule-less
-        # form let the hot loop in find() accept it without building its Pattern;
-        # None sends the hit through _check.
-        flags: dict[tuple[bool, bool, bool, bool], tuple[bool, bool, bool, bool]] = {}
-        maxlen = 1
-        for i, (form, _, _, _, rule, _) in enumerate(specs):
-            edges = None
-            if rule.is_empty:
-                key = (form[0] in _KATAKANA, form[-1] in _KATAKANA, form[0] in _LATIN,
-                       form[-1] in _LATIN)  # fmt: skip
-                edges = flags.setdefault(key, key)
-            self._auto.add_word(form, (i, len(form), edges))
-            maxlen = max(maxlen, len(form))
-        if specs:
-            self._auto.make_automaton()
-        self._maxlen = maxlen
+        self._flags = bytearray([_UNKNOWN]) * len(specs)
+        self._by_form: dict[str, int] | None = None  # built on the first rescan
+        self._lengths: dict[str, tuple[int, ...]] = {}
+        # The Rust automaton reports leftmost-longest hits as one list per call: several
+        # times faster than iterating hits from Python.
+        self._auto = (
+            ahocorasick_rs.AhoCorasick(
+                self._forms,
+                matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                store_patterns=False,
+            )
+            if specs
+            else None
+        )
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Glossary]]:
-        # The automaton is rebuilt in a worker rather than pickled: it is cheap and keeps
-        # the payload to the glossary itself.
+        # The automaton is rebuilt in a worker rather than pickled (it cannot be pickled),
+        # which keeps the payload to the glossary itself.
         return (Matcher, (self.glossary,))
 
+    def _flag(self, pi: int) -> int:
+        form, _, _, _, rule, _ = self.patterns.spec(pi)
+        fl = _SLOW if not rule.is_empty else (
+            (_KS if form[0] in _KATAKANA else 0)
+            | (_KE if form[-1] in _KATAKANA else 0)
+            | (_LS if form[0] in _LATIN else 0)
+            | (_LE if form[-1] in _LATIN else 0)
+        )  # fmt: skip
+        self._flags[pi] = fl
+        return fl
+
     def find(self, text: str, headline: bool = False) -> list[Match]:
-        """All accepted mentions in ``text``, non-overlapping, leftmost-longest, in order.
+        """All accepted mentions in ``text``, non-overlapping, leftmost-longest, in order."""
+        pats = self.patterns
+        return [Match(s, e, pats[pi], pre) for s, e, pi, pre in self.find_spans(text, headline)]
+
+    def find_spans(self, text: str, headline: bool = False) -> list[Span]:
+        """``find`` as plain tuples (start, end, pattern index, prefix): the hot path.
 
         The automaton reports leftmost-longest hits only, so a short form inside a longer
-        known one (ロ in ロシア) costs nothing. Where a hit is refused by its checks, the
-        text it covered is scanned again for every form, so a shorter mention hidden
-        under the refused one is still found.
+        known one (ロ in ロシア) costs nothing. Where a hit is refused by its checks, every
+        form starting under it is tried, so a shorter mention hidden under the refused one
+        is still found.
         """
-        if not len(self.patterns) or not text:
+        if self._auto is None or not text:
             return []
-        ok: list[tuple[int, int, int]] = []  # (start, -length, pattern index)
-        fused: list[tuple[int, int, int]] = []  # katakana-boundary refusals, for run splitting
-        tokens: list[tuple[int, int, int]] = []  # waiting for the Sudachi check
+        try:
+            hits = self._auto.find_matches_as_indexes(text)
+        except UnicodeEncodeError:  # a lone surrogate (JSON allows them): scan a stand-in
+            hits = self._auto.find_matches_as_indexes(_SURROGATE_RE.sub("\ufffd", text))
+        ok: list[Span] = []
+        fused: list[Span] = []  # katakana-boundary refusals, for run splitting
+        tokens: list[Span] = []  # waiting for the Sudachi check
         refused: list[tuple[int, int]] = []
-        check = self._check
+        flags = self._flags
         kata = _KATAKANA
         latin = _LATIN
         n = len(text)
         # Hot loop: a hit of a form without rules only needs its edges checked, inline.
-        for last, (pi, ln, ed) in self._auto.iter_long(text):
-            end = last + 1
-            start = end - ln
-            if ed is not None:
-                ks, ke, ls, le = ed
-                left = text[start - 1] if start else ""
-                right = text[end] if end < n else ""
-                if not (
-                    (ks and left in kata)
-                    or (ke and right in kata)
-                    or (ls and left in latin)
-                    or (le and right in latin)
+        for pi, start, end in hits:
+            fl = flags[pi]
+            if fl:
+                if fl == _UNKNOWN:
+                    fl = self._flag(pi)
+                if fl and (
+                    fl & _SLOW
+                    or (fl & _KS and start and text[start - 1] in kata)
+                    or (fl & _KE and end < n and text[end] in kata)
+                    or (fl & _LS and start and text[start - 1] in latin)
+                    or (fl & _LE and end < n and text[end] in latin)
                 ):
-                    ok.append((start, -ln, pi))
+                    if not self._check(text, start, end, pi, headline, ok, fused, tokens):
+                        refused.append((start, end))
                     continue
-            if not check(text, start, end, pi, headline, ok, fused, tokens):
-                refused.append((start, end))
+            ok.append((start, end, pi, ""))
         if refused:
             self._rescan(text, refused, headline, ok, fused, tokens)
         if tokens:
-            bounds = self._boundaries(text)
-            ok.extend(c for c in tokens if c[0] in bounds and c[0] - c[1] in bounds)
-        if refused or tokens:
-            matches = self._resolve(ok)
-        else:  # iter_long already gave non-overlapping hits in order
-            pats = self.patterns
-            matches = [Match(st, st - nl, pats[pi]) for st, nl, pi in ok]
-        if fused:
-            matches = self._split_fused(text, matches, fused)
-        return matches
+            ok.extend(self._token_ok(text, tokens))
+        spans = self._resolve(ok) if refused or tokens else ok
+        return self._split_fused(text, spans, fused) if fused else spans
 
     def find_reference(self, text: str, headline: bool = False) -> list[Match]:
-        """Same result as ``find`` from every overlapping hit: slow, for tests only."""
-        ok: list[tuple[int, int, int]] = []
-        fused: list[tuple[int, int, int]] = []
-        tokens: list[tuple[int, int, int]] = []
-        for last, (pi, ln, _) in self._auto.iter(text) if len(self.patterns) and text else ():
-            self._check(text, last + 1 - ln, last + 1, pi, headline, ok, fused, tokens)
+        """Same result as ``find``, from every form at every offset (no automaton): slow,
+        for tests only."""
+        ok: list[Span] = []
+        fused: list[Span] = []
+        tokens: list[Span] = []
+        for start, end, pi in self._forms_at(text, range(len(text))):
+            self._check(text, start, end, pi, headline, ok, fused, tokens)
         if tokens:
-            bounds = self._boundaries(text)
-            ok.extend(c for c in tokens if c[0] in bounds and c[0] - c[1] in bounds)
-        matches = self._resolve(ok)
-        return self._split_fused(text, matches, fused) if fused else matches
+            ok.extend(self._token_ok(text, tokens))
+        spans = self._resolve(ok)
+        if fused:
+            spans = self._split_fused(text, spans, fused)
+        pats = self.patterns
+        return [Match(s, e, pats[pi], pre) for s, e, pi, pre in spans]
+
+    def _forms_at(self, text: str, offsets: Iterable[int]) -> Iterator[tuple[int, int, int]]:
+        """(start, end, pattern index) of every form starting at each offset."""
+        by_form = self._by_form
+        if by_form is None:
+            by_form = self._by_form = {f: i for i, f in enumerate(self._forms)}
+            lengths: dict[str, set[int]] = {}
+            for f in self._forms:
+                lengths.setdefault(f[0], set()).add(len(f))
+            self._lengths = {c: tuple(sorted(ls)) for c, ls in lengths.items()}
+        n = len(text)
+        for p in offsets:
+            for ln in self._lengths.get(text[p], ()):
+                if p + ln > n:
+                    break
+                pi = by_form.get(text[p : p + ln])
+                if pi is not None:
+                    yield p, p + ln, pi
+
+    def _token_ok(self, text: str, tokens: list[Span]) -> list[Span]:
+        bounds = self._boundaries(text)
+        return [c for c in tokens if c[0] in bounds and c[1] in bounds]
 
     def _rescan(
         self,
         text: str,
         refused: list[tuple[int, int]],
         headline: bool,
-        ok: list[tuple[int, int, int]],
-        fused: list[tuple[int, int, int]],
-        tokens: list[tuple[int, int, int]],
+        ok: list[Span],
+        fused: list[Span],
+        tokens: list[Span],
     ) -> None:
-        seen = set(ok) | set(fused) | set(tokens)
-        extra: list[tuple[int, int, int]] = []
-        n = len(text)
-        for s, e in refused:
-            for last, (pi, ln, _) in self._auto.iter(text, s, min(n, e + self._maxlen - 1)):
-                start = last + 1 - ln
-                if s <= start < e:
-                    extra.append((start, last + 1, pi))
-        for start, end, pi in sorted(set(extra)):
-            if (start, start - end, pi) not in seen:
+        seen = {c[:3] for c in ok} | {c[:3] for c in fused} | {c[:3] for c in tokens}
+        offsets = sorted({p for s, e in refused for p in range(s, e)})
+        for start, end, pi in self._forms_at(text, offsets):
+            if (start, end, pi) not in seen:
                 self._check(text, start, end, pi, headline, ok, fused, tokens)
 
     def _check(
@@ -285,13 +332,13 @@ class Matcher:
         end: int,
         pi: int,
         headline: bool,
-        ok: list[tuple[int, int, int]],
-        fused: list[tuple[int, int, int]],
-        tokens: list[tuple[int, int, int]],
+        ok: list[Span],
+        fused: list[Span],
+        tokens: list[Span],
     ) -> bool:
         """Boundary and rule checks, cheapest first; files the hit in the right list."""
         p = self.patterns[pi]
-        cand = (start, start - end, pi)
+        cand = (start, end, pi, "")
         if p.latin_start and start > 0 and text[start - 1] in _LATIN:
             return False
         if p.latin_end and end < len(text) and text[end] in _LATIN:
@@ -332,20 +379,19 @@ class Matcher:
                 return True
         return False
 
-    def _resolve(self, cands: list[tuple[int, int, int]]) -> list[Match]:
-        cands.sort()
-        out: list[Match] = []
+    @staticmethod
+    def _resolve(cands: list[Span]) -> list[Span]:
+        """Leftmost, then longest, then first pattern: the automaton's own order."""
+        cands.sort(key=lambda c: (c[0], -c[1], c[2]))
+        out: list[Span] = []
         last_end = 0
-        pats = self.patterns
-        for start, neg_len, pi in cands:
-            if start >= last_end:
-                out.append(Match(start, start - neg_len, pats[pi]))
-                last_end = start - neg_len
+        for c in cands:
+            if c[0] >= last_end:
+                out.append(c)
+                last_end = c[1]
         return out
 
-    def _split_fused(
-        self, text: str, matches: list[Match], fused: list[tuple[int, int, int]]
-    ) -> list[Match]:
+    def _split_fused(self, text: str, spans: list[Span], fused: list[Span]) -> list[Span]:
         """Split a katakana run that is exactly a sequence of glossary forms.
 
         The parts may be refused hits (a form glued to more katakana) or accepted ones
@@ -353,43 +399,43 @@ class Matcher:
         kanji). Fewest parts wins, so one long known form beats two short ones.
         """
         pieces: dict[int, list[tuple[int, int, bool]]] = {}  # start -> (end, pattern, fused?)
-        for start, neg_len, pi in fused:
-            pieces.setdefault(start, []).append((start - neg_len, pi, True))
-        by_start = {m.start: m for m in matches}
-        for m in matches:
-            pieces.setdefault(m.start, []).append((m.end, -1, False))
-        result = list(matches)
+        for start, end, pi, _ in fused:
+            pieces.setdefault(start, []).append((end, pi, True))
+        by_start = {sp[0]: sp for sp in spans}
+        for sp in spans:
+            pieces.setdefault(sp[0], []).append((sp[1], -1, False))
+        result = list(spans)
         done_until = -1
-        for start, neg_len, _ in sorted(fused):
+        for start, fend, _, _ in sorted(fused, key=lambda c: (c[0], -c[1], c[2])):
             if start < done_until:
                 continue
-            run_start, run_end = _katakana_run(text, start, start - neg_len)
+            run_start, run_end = _katakana_run(text, start, fend)
             tiling = _tile(run_start, run_end, pieces, text)
             if tiling is None or len(tiling) < 2 or not any(f for _, _, _, f in tiling):
                 continue
             end = tiling[-1][1]
-            if any(m.start < run_start < m.end or m.start < end < m.end for m in result):
+            if any(m[0] < run_start < m[1] or m[0] < end < m[1] for m in result):
                 continue  # a mention crosses the run's edge: the run is not a name of its own
             done_until = end
-            result = [m for m in result if m.end <= run_start or m.start >= end]
-            prev: Match | None = None
+            result = [m for m in result if m[1] <= run_start or m[0] >= end]
+            prev: Span | None = None
             for s, e, pi, is_fused in tiling:
-                m = Match(s, e, self.patterns[pi]) if is_fused else by_start[s]
+                part = (s, e, pi, "") if is_fused else by_start[s]
                 if (
                     prev is not None
-                    and prev.end == s
-                    and _ends_katakana(prev)
-                    and _starts_katakana(m.pattern)
+                    and prev[1] == s
+                    and _ends_katakana(self.patterns[prev[2]])
+                    and _starts_katakana(self.patterns[part[2]])
                 ):
-                    m = m._replace(prefix=SEPARATOR)
-                result.append(m)
-                prev = m
-        result.sort(key=lambda m: m.start)
+                    part = (s, part[1], part[2], SEPARATOR)
+                result.append(part)
+                prev = part
+        result.sort()
         return result
 
 
-def _ends_katakana(m: Match) -> bool:
-    out = m.pattern.target or m.pattern.form
+def _ends_katakana(p: Pattern) -> bool:
+    out = p.target or p.form
     return out[-1] in _KATAKANA
 
 

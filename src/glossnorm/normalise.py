@@ -70,7 +70,7 @@ def apply_matches(text: str, matches: Sequence[Match]) -> Normalised:
     changes: list[Change] = []
     glosses: list[Gloss] = []
     pos = out_len = 0
-    for m, (rep, lead, tail) in zip(matches, _replacements(text, matches), strict=True):
+    for m, (rep, lead, tail) in zip(matches, replacements(text, match_items(matches)), strict=True):
         gap = text[pos : m.start]
         parts.append(gap)
         parts.append(rep)
@@ -100,8 +100,11 @@ def _glue(a: str, b: str) -> str:
     return ""
 
 
-def _replacements(text: str, matches: Sequence[Match]) -> list[tuple[str, int, int]]:
-    """(replacement, separator chars before, after) per match.
+Item = tuple[int, int, str, "str | None", str]  # (start, end, prefix, target, form)
+
+
+def replacements(text: str, items: Sequence[Item]) -> list[tuple[str, int, int]]:
+    """(replacement, separator chars before, after) per mention.
 
     A rewrite never glues a name to its neighbour: if the new form would run into a
     katakana or Latin neighbour that the old form did not run into (白ロシア → ベラルーシ
@@ -110,29 +113,32 @@ def _replacements(text: str, matches: Sequence[Match]) -> list[tuple[str, int, i
     """
     out: list[tuple[str, int, int]] = []
     n = len(text)
-    bodies = [m.pattern.target or m.pattern.form for m in matches]
-    for i, m in enumerate(matches):
+    bodies = [target or form for _, _, _, target, form in items]
+    last = len(items) - 1
+    for i, (start, end, lead, target, _) in enumerate(items):
         body = bodies[i]
-        lead = m.prefix
         tail = ""
-        if m.pattern.target is not None and body:
-            src = text[m.start : m.end]
+        if target is not None and body:
+            src = text[start:end]
             if not lead:
-                if i and matches[i - 1].end == m.start:
+                if i and items[i - 1][1] == start:
                     left = bodies[i - 1][-1]
                 else:
-                    left = text[m.start - 1] if m.start else ""
+                    left = text[start - 1] if start else ""
                 if left and not _glue(left, src[0]):
                     lead = _glue(left, body[0])
-            nxt = matches[i + 1] if i + 1 < len(matches) else None
-            if nxt is not None and nxt.start == m.end:
-                right = "" if nxt.prefix else bodies[i + 1][0]
+            if i < last and items[i + 1][0] == end:
+                right = "" if items[i + 1][2] else bodies[i + 1][0]
             else:
-                right = text[m.end] if m.end < n else ""
+                right = text[end] if end < n else ""
             if right and not _glue(src[-1], right):
                 tail = _glue(body[-1], right)
         out.append((lead + body + tail, len(lead), len(tail)))
     return out
+
+
+def match_items(matches: Sequence[Match]) -> list[Item]:
+    return [(m.start, m.end, m.prefix, m.pattern.target, m.pattern.form) for m in matches]
 
 
 def gloss_label(g: Gloss) -> str:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import orjson
+
 from glossnorm.boilerplate import BoilerplateRules
 from glossnorm.clean import clean_text
 from glossnorm.dedup import (
@@ -30,8 +32,7 @@ from glossnorm.glossary import Glossary
 from glossnorm.ingest import IngestOptions, Problem, iter_inputs
 from glossnorm.match import Matcher
 from glossnorm.model import Document
-from glossnorm.normalise import normalise_text
-from glossnorm.record import render_segment
+from glossnorm.record import Rendered, SegmentRenderer
 from glossnorm.segment import split_segments
 
 DROP_BAD_RECORD = "bad-record"
@@ -119,10 +120,9 @@ class Stats:
 class Stage:
     """Everything a worker needs; built once per process."""
 
-    matcher: Matcher
+    renderer: SegmentRenderer
     rules: BoilerplateRules | None
     dedup: DedupConfig
-    gloss_inline: bool
 
 
 _STAGE: Stage | None = None
@@ -136,7 +136,7 @@ def _init_worker(glossary: Glossary | None, opts: Options) -> None:
 
 def make_stage(glossary: Glossary, opts: Options) -> Stage:
     rules = None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
-    return Stage(Matcher(glossary), rules, opts.dedup, opts.gloss_inline)
+    return Stage(SegmentRenderer(Matcher(glossary), opts.gloss_inline), rules, opts.dedup)
 
 
 def _frozen_stage(glossary: Glossary, opts: Options) -> Stage:
@@ -153,25 +153,25 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
     normalise → render → fingerprint."""
     cleaned = clean_text(doc.text)
     rules = stage.rules
-    matcher = stage.matcher
-    inline = stage.gloss_inline
+    render = stage.renderer.render
+    doc_json = orjson.dumps(doc.id)
     dropped: list[tuple[int, str]] = []
-    content: list[tuple[int, str, bytes, str, tuple[str, ...], int]] = []
+    content: list[tuple[int, Rendered]] = []
     for seg in split_segments(doc.id, cleaned.text):
         reason = rules.match(seg.text) if rules is not None else None
         if reason is not None:
             dropped.append((seg.index, f"boilerplate:{reason}"))
             continue
-        norm = normalise_text(matcher, seg.text, seg.headline)
-        record, line = render_segment(doc.id, seg.index, norm, inline)
-        changed = tuple(c.entry for c in norm.changes)
-        content.append((seg.index, norm.text, record, line, changed, len(norm.glosses)))
+        content.append((seg.index, render(doc_json, seg.index, seg.text, seg.headline)))
     fps: list[Fingerprint | None] = [None] * len(content)
     if stage.dedup.mode != "off" and content:
         # One numpy pass for the whole document instead of one per segment.
-        fps = list(fingerprints([c[1] for c in content], stage.dedup))
+        fps = list(fingerprints([r.text for _, r in content], stage.dedup))
     out = [SegmentResult(i, dropped=reason) for i, reason in dropped]
-    out.extend(SegmentResult(*c, None, fp) for c, fp in zip(content, fps, strict=True))
+    out.extend(
+        SegmentResult(i, r.text, r.record, r.line, r.changed, r.glosses, None, fp)
+        for (i, r), fp in zip(content, fps, strict=True)
+    )
     out.sort(key=lambda r: r.index)
     return DocResult(tuple(out), cleaned.steps, cleaned.notes)
 

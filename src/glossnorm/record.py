@@ -2,16 +2,23 @@
 
 Rendering is a pure function of the segment, so workers do it and the main process only
 decides keep/duplicate and writes bytes: that keeps the serial part of a run small.
+
+Two renderers give the same bytes. ``render_segment`` builds them from the value types
+(``normalise_text`` → ``Normalised`` → dicts → JSON): the readable reference, used by
+tests. ``SegmentRenderer`` is the pipeline's hot path: it works on the matcher's plain
+spans and pastes JSON from pieces cached per glossary form, which is several times
+faster on name-dense text. A property test holds the two together byte for byte.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from glossnorm.model import Change
-from glossnorm.normalise import Normalised, render_inline
+from glossnorm.match import Matcher
+from glossnorm.model import Change, Lang
+from glossnorm.normalise import Item, Normalised, render_inline, replacements
 
 
 def jsonl(obj: Any) -> bytes:
@@ -51,3 +58,124 @@ def render_segment(doc: str, seg: int, n: Normalised, inline: bool) -> tuple[byt
     """(corpus.jsonl line, corpus.txt line) of a kept segment."""
     line = render_inline(n.text, n.glosses) if inline else n.text
     return jsonl(kept_record(doc, seg, n)), line
+
+
+class Rendered(NamedTuple):
+    """A kept segment's output: normalised text, corpus.jsonl line, corpus.txt line."""
+
+    text: str
+    record: bytes
+    line: str
+    changed: tuple[str, ...]  # entry id of each change
+    glosses: int
+
+
+class _Form(NamedTuple):
+    """What rendering needs of one glossary form, computed on its first mention."""
+
+    target: str | None
+    form: str
+    entry: str
+    renamed: str | None
+    label: str  # the inline gloss: the other language's canonical form
+    paren: str  # "(label)"
+    gloss_tail: bytes  # the gloss record after "end": ',"entry":…,"en":…,"ja":…}'
+
+
+class SegmentRenderer:
+    """``render_segment(normalise_text(…))`` without the intermediate objects."""
+
+    def __init__(self, matcher: Matcher, inline: bool) -> None:
+        self.matcher = matcher
+        self.inline = inline
+        self._forms: list[_Form | None] = [None] * len(matcher.patterns)
+
+    def _form(self, pi: int) -> _Form:
+        p = self.matcher.patterns[pi]
+        e = p.entry
+        label = e.ja if p.lang is Lang.EN else e.en
+        tail = orjson.dumps({"entry": e.id, "en": e.en, "ja": e.ja})
+        f = _Form(p.target, p.form, e.id, p.renamed, label, f"({label})", b"," + tail[1:])
+        self._forms[pi] = f
+        return f
+
+    def render(self, doc_json: bytes, seg: int, text: str, headline: bool) -> Rendered:
+        """``doc_json``: the document id as JSON (encoded once per document)."""
+        spans = self.matcher.find_spans(text, headline)
+        forms = self._forms
+        infos = [forms[pi] or self._form(pi) for _, _, pi, _ in spans]
+        changes: list[dict[str, Any]] = []
+        changed: list[str] = []
+        glosses: list[tuple[int, int, _Form]] = []
+        if not any(
+            pre or f.target is not None for (_, _, _, pre), f in zip(spans, infos, strict=True)
+        ):
+            out = text  # only canonical or kept forms: the text stays as it is
+            glosses = [(s, e, f) for (s, e, _, _), f in zip(spans, infos, strict=True)]
+        else:
+            items: list[Item] = [
+                (s, e, pre, f.target, f.form)
+                for (s, e, _, pre), f in zip(spans, infos, strict=True)
+            ]
+            parts: list[str] = []
+            pos = out_len = 0
+            for (s, e, _, _), f, (rep, lead, tail) in zip(
+                spans, infos, replacements(text, items), strict=True
+            ):
+                gap = text[pos:s]
+                parts.append(gap)
+                parts.append(rep)
+                os_ = out_len + len(gap)
+                oe = out_len = os_ + len(rep)
+                if lead or tail or f.target is not None:
+                    ch = {"start": os_, "end": oe, "from": text[s:e], "to": rep, "entry": f.entry}
+                    if f.renamed:
+                        ch["renamed"] = f.renamed
+                    changes.append(ch)
+                    changed.append(f.entry)
+                glosses.append((os_ + lead, oe - tail, f))
+                pos = e
+            parts.append(text[pos:])
+            out = "".join(parts)
+        source_json = orjson.dumps(text)
+        record = b"".join(
+            (
+                b'{"doc":',
+                doc_json,
+                b',"seg":%d,"text":' % seg,
+                source_json if out is text else orjson.dumps(out),
+                b',"source_text":',
+                source_json,
+                b',"changes":',
+                orjson.dumps(changes),
+                b',"glosses":[',
+                b",".join(
+                    [b'{"start":%d,"end":%d%s' % (s, e, f.gloss_tail) for s, e, f in glosses]
+                ),
+                b"]}\n",
+            )
+        )
+        line = self._inline(out, glosses) if self.inline and glosses else out
+        return Rendered(out, record, line, tuple(changed), len(glosses))
+
+    @staticmethod
+    def _inline(text: str, glosses: list[tuple[int, int, _Form]]) -> str:
+        """``render_inline`` on the cached labels."""
+        parts: list[str] = []
+        pos = 0
+        skip_until = -1
+        for s, e, f in glosses:
+            if s < skip_until:
+                continue
+            paren = f.paren
+            if text.startswith(paren, e):
+                skip_until = e + len(paren)
+                continue
+            label = f.label
+            if e - s == len(label) and text[s:e] == label:
+                continue
+            parts.append(text[pos:e])
+            parts.append(paren)
+            pos = e
+        parts.append(text[pos:])
+        return "".join(parts)
