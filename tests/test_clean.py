@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glossnorm import clean
 from glossnorm.clean import (
     STEP_NAMES,
     clean_text,
@@ -190,3 +192,37 @@ def test_seeds_clean_sensibly() -> None:
         assert result.text.count("\n") == raw.count("\n")  # nothing merged or dropped
         assert "・NATO)" not in result.text and "構NATO)" not in result.text
         assert all(line == line.strip() for line in result.text.split("\n"))
+
+
+def test_shipped_nfkc_tables_are_what_this_unicode_version_computes() -> None:
+    data = json.loads(clean._TABLES_PATH.read_text("utf-8"))
+    if data["unidata_version"] != unicodedata.unidata_version:
+        pytest.skip("tables shipped for another Unicode version: computed at import instead")
+    shipped = dict(clean._TABLES)
+    clean._TABLES.clear()  # compute from scratch
+    try:
+        assert clean._space_makers() == shipped["space_makers"]
+        assert clean._nfkc_unstable_bmp() == shipped["unstable_bmp"]
+    finally:
+        clean._TABLES.update(shipped)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="()「」[]【】a\nx“”", max_size=30))
+def test_bracket_blanking_agrees_with_a_stack(text: str) -> None:
+    pairs = {"(": ")", "[": "]", "「": "」", "【": "】", "“": "”"}
+    bad = []
+    for o, c in pairs.items():
+        for lineno, line in enumerate(text.split("\n"), 1):
+            base = sum(len(x) + 1 for x in text.split("\n")[: lineno - 1])
+            stack: list[int] = []
+            for i, ch in enumerate(line):
+                if ch == o:
+                    stack.append(base + i)
+                elif ch == c:
+                    if stack:
+                        stack.pop()
+                    else:
+                        bad.append((base + i, lineno))
+            bad.extend((s, lineno) for s in stack)
+    assert unbalanced_brackets(text) == sorted(bad)

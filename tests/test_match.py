@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from glossnorm.glossary import load_glossary
 from glossnorm.match import Matcher
-from glossnorm.record import SegmentRenderer, render_segment
 from glossnorm.normalise import (
     Edit,
     apply_edits,
@@ -21,6 +20,7 @@ from glossnorm.normalise import (
     render_inline,
     replacements,
 )
+from glossnorm.record import SegmentRenderer, render_segment
 
 HERE = Path(__file__).parent
 GOLDEN = [

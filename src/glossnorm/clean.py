@@ -52,10 +52,12 @@ never dropped or merged, so ``clean_text`` keeps the number of lines.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 STEP_NAMES: tuple[str, ...] = (
     "newlines",
@@ -122,10 +124,31 @@ def unify_width(text: str) -> tuple[str, int]:
 
 # -- 4. nfkc -----------------------------------------------------------------------------
 
+# The two character tables below take a scan of the whole BMP (~80 ms, at every start).
+# They are shipped precomputed for the Unicode version they were computed with; under any
+# other version they are computed again. A test checks the shipped ones.
+_TABLES_PATH = Path(__file__).parent / "data" / "nfkc_tables.json"
+
+
+def _load_tables() -> dict[str, str]:
+    try:
+        data = json.loads(_TABLES_PATH.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("unidata_version") != unicodedata.unidata_version:
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+_TABLES = _load_tables()
+
 
 def _space_makers() -> str:
     # Characters whose NFKC form is a space plus a combining mark (゛ -> " ゙"). Computed
     # rather than listed so that a new Unicode version cannot slip one past the protection.
+    cached = _TABLES.get("space_makers")
+    if cached is not None:
+        return cached
     out = []
     for cp in range(0x00A0, 0x10000):
         ch = chr(cp)
@@ -147,6 +170,9 @@ _UNPROTECTED_RE = re.compile(f"[^{_PROTECTED_CLASS}]+")
 
 def _nfkc_unstable_bmp() -> str:
     """The BMP code points that NFKC changes, or that may compose with what precedes."""
+    cached = _TABLES.get("unstable_bmp")
+    if cached is not None:
+        return cached
     out = []
     for cp in range(0x10000):
         ch = chr(cp)
@@ -288,7 +314,14 @@ _REPAIR_NAME_RE = re.compile(f"(?<![A-Za-z0-9]){_ACRONYM}([{_KANJI}]{{2,}})\\)\\
 MAX_BRACKET_NOTES = 50
 
 
-_PAIR_CHAR_RES = {o: re.compile(f"[{re.escape(o + c)}]") for o, c in _PAIRS.items()}
+# An innermost pair on one line, with what is between. Blanking such pairs (keeping every
+# offset) until none is left pairs each closer with the nearest open one before it on
+# its line, as a stack would: what is left of the type is exactly the unbalanced ones.
+_INNER_PAIR_RES = {
+    o: re.compile(f"{re.escape(o)}([^{re.escape(o + c)}\\n]*){re.escape(c)}")
+    for o, c in _PAIRS.items()
+}
+_LEFT_RES = {o: re.compile(f"[{re.escape(o + c)}]") for o, c in _PAIRS.items()}
 
 
 def unbalanced_brackets(text: str) -> list[tuple[int, int]]:
@@ -297,29 +330,24 @@ def unbalanced_brackets(text: str) -> list[tuple[int, int]]:
     Each pair type is balanced on its own, so ``(「)」`` reports nothing: MT output mixes
     types far more often than it truly interleaves them.
     """
-    bad: list[tuple[int, int]] = []
+    offsets: list[int] = []
     for o, c in _PAIRS.items():
         if o not in text and c not in text:
             continue
-        stack: list[int] = []
-        line = 1
-        prev = 0
-        for m in _PAIR_CHAR_RES[o].finditer(text):
-            off = m.start()
-            newlines = text.count("\n", prev, off)
-            prev = off
-            if newlines:
-                bad.extend((s, line) for s in stack)
-                stack = []
-                line += newlines
-            if m.group() == o:
-                stack.append(off)
-            elif stack:
-                stack.pop()
-            else:
-                bad.append((off, line))
-        bad.extend((s, line) for s in stack)
-    return sorted(bad)
+        rx = _INNER_PAIR_RES[o]
+        rest, n = rx.subn("\0\\1\0", text)
+        while n:
+            rest, n = rx.subn("\0\\1\0", rest)
+        if o in rest or c in rest:
+            offsets.extend(m.start() for m in _LEFT_RES[o].finditer(rest))
+    offsets.sort()
+    bad: list[tuple[int, int]] = []
+    line, prev = 1, 0
+    for off in offsets:
+        line += text.count("\n", prev, off)
+        prev = off
+        bad.append((off, line))
+    return bad
 
 
 def _excerpt(text: str, offset: int, before: int = 12, after: int = 6) -> str:
@@ -333,10 +361,10 @@ def repair_brackets(text: str) -> tuple[str, int, list[str]]:
     """Repair the certain cases of an unmatched ``)``; report every unbalanced bracket."""
     if _ANY_BRACKET_RE.search(text) is None:
         return text, 0, []
-    notes: list[str] = []
     bad = unbalanced_brackets(text)
     if not bad:
         return text, 0, []
+    notes: list[str] = []
     bad_close = {off: line for off, line in bad if text[off] == ")"}
     inserts: dict[int, int] = {}  # offset where "(" goes -> offset of its ")"
     for close in bad_close:

@@ -16,7 +16,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from glossnorm import exchange
 from glossnorm import glossary_edit as edit
 from glossnorm.cli._app import app, fail, group, guarded
 from glossnorm.errors import GlossaryError, InputError, UsageError
@@ -312,6 +311,8 @@ def import_cmd(
     glossary: GlossaryOpt = None,
 ) -> None:
     """Import into --glossary (created if missing); conflicts are reported, nothing written."""
+    from glossnorm import exchange  # lxml: only loaded by the commands that need it
+
     _report(exchange.import_file(file, _root(glossary), fmt=fmt, replace_existing=replace))
 
 
@@ -327,6 +328,8 @@ def export_cmd(
     glossary: GlossaryOpt = None,
 ) -> None:
     """Export the glossary as CSV, an OmegaT glossary or TBX-Basic."""
+    from glossnorm import exchange
+
     n = exchange.export_file(_root(glossary), file, fmt)
     if str(file) != "-":
         print(f"exported {n} entries to {file}")
