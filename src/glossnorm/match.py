@@ -36,6 +36,9 @@ NAME_JOINERS = frozenset("・=゠")  # may sit inside a katakana name (ジョー
 MIN_SPLIT_PART = 3  # shortest form allowed as a part when splitting a fused katakana run
 
 
+KATAKANA = _KATAKANA
+
+
 def is_katakana(ch: str) -> bool:
     return ch in _KATAKANA
 
@@ -294,12 +297,16 @@ class Matcher:
         if by_form is None:
             by_form = self._by_form = {f: i for i, f in enumerate(self._forms)}
             lengths: dict[str, set[int]] = {}
-            for f in self._forms:
-                lengths.setdefault(f[0], set()).add(len(f))
-            self._lengths = {c: tuple(sorted(ls)) for c, ls in lengths.items()}
+            for f in self._forms:  # keyed by the first two characters: few lengths each
+                lengths.setdefault(f[:2], set()).add(len(f))
+            self._lengths = {k: tuple(sorted(v)) for k, v in lengths.items()}
         n = len(text)
         for p in offsets:
-            for ln in self._lengths.get(text[p], ()):
+            if (pi := by_form.get(text[p])) is not None:  # a one-character form
+                yield p, p + 1, pi
+            for ln in self._lengths.get(text[p : p + 2], ()):
+                if ln == 1:
+                    continue
                 if p + ln > n:
                     break
                 pi = by_form.get(text[p : p + ln])

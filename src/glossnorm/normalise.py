@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from glossnorm.match import SEPARATOR, Match, Matcher, is_katakana
+from glossnorm.match import KATAKANA, SEPARATOR, Match, Matcher
 from glossnorm.model import Change, Gloss, Lang
 
 
@@ -91,13 +91,18 @@ def _gloss(start: int, end: int, m: Match) -> Gloss:
     return Gloss(start, end, ent.id, ent.en, ent.ja, p.lang)
 
 
+# Characters that run together into one word: katakana with katakana (1), ASCII letters
+# and digits with each other (2). _SEP[kind] keeps two such neighbours apart.
+_KIND: dict[str, int] = {c: 1 for c in KATAKANA} | {
+    c: 2 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+}
+_SEP = ("", SEPARATOR, " ")
+
+
 def _glue(a: str, b: str) -> str:
     """The separator two adjacent characters need so they do not read as one word."""
-    if is_katakana(a) and is_katakana(b):
-        return SEPARATOR
-    if a.isascii() and a.isalnum() and b.isascii() and b.isalnum():
-        return " "
-    return ""
+    k = _KIND.get(a, 0)
+    return _SEP[k] if k and k == _KIND.get(b, 0) else ""
 
 
 Item = tuple[int, int, str, "str | None", str]  # (start, end, prefix, target, form)
@@ -112,28 +117,33 @@ def replacements(text: str, items: Sequence[Item]) -> list[tuple[str, int, int]]
     the output reads as two names and normalising it again is a no-op.
     """
     out: list[tuple[str, int, int]] = []
+    kind = _KIND.get
     n = len(text)
-    bodies = [target or form for _, _, _, target, form in items]
     last = len(items) - 1
-    for i, (start, end, lead, target, _) in enumerate(items):
-        body = bodies[i]
+    for i, (start, end, lead, target, form) in enumerate(items):
+        if not target:
+            out.append((lead + form, len(lead), 0) if lead else (form, 0, 0))
+            continue
         tail = ""
-        if target is not None and body:
-            src = text[start:end]
-            if not lead:
-                if i and items[i - 1][1] == start:
-                    left = bodies[i - 1][-1]
-                else:
-                    left = text[start - 1] if start else ""
-                if left and not _glue(left, src[0]):
-                    lead = _glue(left, body[0])
-            if i < last and items[i + 1][0] == end:
-                right = "" if items[i + 1][2] else bodies[i + 1][0]
+        if not lead:
+            if i and items[i - 1][1] == start:
+                prev = items[i - 1]
+                left = (prev[3] or prev[4])[-1]
             else:
-                right = text[end] if end < n else ""
-            if right and not _glue(src[-1], right):
-                tail = _glue(body[-1], right)
-        out.append((lead + body + tail, len(lead), len(tail)))
+                left = text[start - 1] if start else ""
+            k = kind(left, 0)
+            # the old form did not run into its neighbour, the new one would
+            if k and kind(form[0], 0) != k and kind(target[0], 0) == k:
+                lead = _SEP[k]
+        if i < last and items[i + 1][0] == end:
+            nxt = items[i + 1]
+            right = "" if nxt[2] else (nxt[3] or nxt[4])[0]
+        else:
+            right = text[end] if end < n else ""
+        k = kind(right, 0)
+        if k and kind(form[-1], 0) != k and kind(target[-1], 0) == k:
+            tail = _SEP[k]
+        out.append((lead + target + tail, len(lead), len(tail)))
     return out
 
 

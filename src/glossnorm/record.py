@@ -77,8 +77,8 @@ class _Form(NamedTuple):
     form: str
     entry: str
     renamed: str | None
-    label: str  # the inline gloss: the other language's canonical form
-    paren: str  # "(label)"
+    paren: str  # the inline gloss, "(label)": the other language's canonical form
+    silent: bool  # the mention already reads as its label (NATO in Japanese text)
     gloss_tail: bytes  # the gloss record after "end": ',"entry":…,"en":…,"ja":…}'
 
 
@@ -94,22 +94,31 @@ class SegmentRenderer:
         p = self.matcher.patterns[pi]
         e = p.entry
         label = e.ja if p.lang is Lang.EN else e.en
-        tail = orjson.dumps({"entry": e.id, "en": e.en, "ja": e.ja})
-        f = _Form(p.target, p.form, e.id, p.renamed, label, f"({label})", b"," + tail[1:])
+        tail = b"," + orjson.dumps({"entry": e.id, "en": e.en, "ja": e.ja})[1:]
+        shown = p.target or p.form
+        f = _Form(p.target, p.form, e.id, p.renamed, f"({label})", shown == label, tail)
         self._forms[pi] = f
         return f
 
     def render(self, doc_json: bytes, seg: int, text: str, headline: bool) -> Rendered:
         """``doc_json``: the document id as JSON (encoded once per document)."""
         spans = self.matcher.find_spans(text, headline)
+        source_json = orjson.dumps(text)
+        head = b'{"doc":%s,"seg":%d,"text":' % (doc_json, seg)
+        if not spans:
+            record = b"%s%s,\"source_text\":%s,\"changes\":[],\"glosses\":[]}\n" % (
+                head,
+                source_json,
+                source_json,
+            )
+            return Rendered(text, record, text, (), 0)
         forms = self._forms
         infos = [forms[pi] or self._form(pi) for _, _, pi, _ in spans]
         changes: list[dict[str, Any]] = []
         changed: list[str] = []
-        glosses: list[tuple[int, int, _Form]] = []
-        if not any(
-            pre or f.target is not None for (_, _, _, pre), f in zip(spans, infos, strict=True)
-        ):
+        glosses: list[tuple[int, int, _Form]]
+        targets = [f.target for f in infos]
+        if targets.count(None) == len(targets) and not any([sp[3] for sp in spans]):
             out = text  # only canonical or kept forms: the text stays as it is
             glosses = [(s, e, f) for (s, e, _, _), f in zip(spans, infos, strict=True)]
         else:
@@ -117,45 +126,44 @@ class SegmentRenderer:
                 (s, e, pre, f.target, f.form)
                 for (s, e, _, pre), f in zip(spans, infos, strict=True)
             ]
+            glosses = []
             parts: list[str] = []
-            pos = out_len = 0
+            pos = shift = 0  # shift: output offset minus source offset
             for (s, e, _, _), f, (rep, lead, tail) in zip(
                 spans, infos, replacements(text, items), strict=True
             ):
-                gap = text[pos:s]
-                parts.append(gap)
-                parts.append(rep)
-                os_ = out_len + len(gap)
-                oe = out_len = os_ + len(rep)
+                os_ = s + shift
                 if lead or tail or f.target is not None:
+                    parts.append(text[pos:s])
+                    parts.append(rep)
+                    pos = e
+                    shift += len(rep) - (e - s)
+                    oe = e + shift
                     ch = {"start": os_, "end": oe, "from": text[s:e], "to": rep, "entry": f.entry}
                     if f.renamed:
                         ch["renamed"] = f.renamed
                     changes.append(ch)
                     changed.append(f.entry)
-                glosses.append((os_ + lead, oe - tail, f))
-                pos = e
+                    glosses.append((os_ + lead, oe - tail, f))
+                else:  # unchanged: copied with the text around it
+                    glosses.append((os_, e + shift, f))
             parts.append(text[pos:])
             out = "".join(parts)
-        source_json = orjson.dumps(text)
+        gl = [b'{"start":%d,"end":%d%s' % (s, e, f.gloss_tail) for s, e, f in glosses]
         record = b"".join(
             (
-                b'{"doc":',
-                doc_json,
-                b',"seg":%d,"text":' % seg,
+                head,
                 source_json if out is text else orjson.dumps(out),
                 b',"source_text":',
                 source_json,
                 b',"changes":',
                 orjson.dumps(changes),
                 b',"glosses":[',
-                b",".join(
-                    [b'{"start":%d,"end":%d%s' % (s, e, f.gloss_tail) for s, e, f in glosses]
-                ),
+                b",".join(gl),
                 b"]}\n",
             )
         )
-        line = self._inline(out, glosses) if self.inline and glosses else out
+        line = self._inline(out, glosses) if self.inline else out
         return Rendered(out, record, line, tuple(changed), len(glosses))
 
     @staticmethod
@@ -171,11 +179,12 @@ class SegmentRenderer:
             if text.startswith(paren, e):
                 skip_until = e + len(paren)
                 continue
-            label = f.label
-            if e - s == len(label) and text[s:e] == label:
+            if f.silent:
                 continue
             parts.append(text[pos:e])
             parts.append(paren)
             pos = e
+        if not parts:
+            return text
         parts.append(text[pos:])
         return "".join(parts)
