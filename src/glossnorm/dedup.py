@@ -289,10 +289,10 @@ class _Lsh:
     def candidates(self, klist: list[int], sig: bytes, lo: int, hi: int) -> list[int]:
         """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
         found = set(map(self.new.get, klist))
+        older = self.older
+        if older:  # (not ``older.keys() & klist``: that copies every key of the run)
+            found.update(*[older[k] for k in klist if k in older])
         found.discard(None)
-        if self.older:
-            for k in self.older.keys() & klist:
-                found.update(self.older[k])
         if len(self.keys):
             keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
@@ -301,13 +301,16 @@ class _Lsh:
                 found.update(self.ids[left[i] : right[i]].tolist())
         if not found:
             return []
-        cand = np.array(sorted(found), dtype=np.int64)  # type: ignore[type-var]
+        cand = np.fromiter(found, dtype=np.int64, count=len(found))
+        cand.sort()
         n = self.nsh[cand]
         cand = cand[(n >= max(lo, 1)) & (n <= hi)]
         if len(cand) == 0:
             return []
-        agree = np.count_nonzero(self.sigs[cand] == np.frombuffer(sig, dtype="<u4"), axis=1)
-        return [int(c) for c in cand[agree >= self.min_agree]]
+        mine = np.frombuffer(sig, dtype="<u4")
+        agree = np.count_nonzero(np.take(self.sigs, cand, axis=0) == mine, axis=1)
+        out: list[int] = cand[agree >= self.min_agree].tolist()
+        return out
 
 
 @dataclass
@@ -326,9 +329,9 @@ class DedupIndex:
         self.cfg = cfg
         self.path = os.fspath(path) if path is not None else None
         self._where = self.path or "in-memory index"
-        # Without a file and without near matching nothing ever reads the rows back
-        # (exact lookups of this run use a dict), so they are not written at all.
-        self._store_rows = self.path is not None or cfg.mode == "near"
+        # Without a file nothing ever reads the rows back: exact lookups of this run use a
+        # dict and near checks keep the shingle sets in one (``_buf_sh`` is never flushed).
+        self._store_rows = self.path is not None
         self._docs: dict[str, _DocState] = {}
         self._closed = False
         try:
@@ -537,7 +540,8 @@ class DedupIndex:
         sig, sh = fp.minhash, fp.shingles
         if self.cfg.mode == "near" and sig is not None and sh is not None:
             nsh = len(sh) // 4
-            self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
+            if self._store_rows:
+                self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
             self._buf_sh[rid] = (doc, seg, sh)
             keys = self._klist or self._band_keys(fp)
             self._lsh.add(rid, sig, nsh, keys)
@@ -557,7 +561,8 @@ class DedupIndex:
                 "INSERT OR REPLACE INTO dups VALUES (?, ?, ?, ?, ?, ?, ?)", self._dup_buf
             )
         self._buf.clear()
-        self._buf_sh.clear()
+        if self._store_rows:  # written: read back from the file from now on
+            self._buf_sh.clear()
         self._dup_buf.clear()
 
     # -- documents -----------------------------------------------------------------------

@@ -246,7 +246,7 @@ class Matcher:
         ok: list[Span] = []
         fused: list[Span] = []  # katakana-boundary refusals, for run splitting
         tokens: list[Span] = []  # waiting for the Sudachi check
-        refused: list[tuple[int, int]] = []
+        refused: list[tuple[int, int, int]] = []
         flags = self._flags
         kata = _KATAKANA
         latin = _LATIN
@@ -264,8 +264,11 @@ class Matcher:
                     or (fl & _LS and start and text[start - 1] in latin)
                     or (fl & _LE and end < n and text[end] in latin)
                 ):
-                    if not self._check(text, start, end, pi, headline, ok, fused, tokens):
-                        refused.append((start, end))
+                    if (
+                        not self._check(text, start, end, pi, headline, ok, fused, tokens)
+                        and end - start > 1  # else nothing shorter can hide under it
+                    ):
+                        refused.append((start, end, pi))
                     continue
             ok.append((start, end, pi, ""))
         if refused:
@@ -320,14 +323,15 @@ class Matcher:
     def _rescan(
         self,
         text: str,
-        refused: list[tuple[int, int]],
+        refused: list[tuple[int, int, int]],
         headline: bool,
         ok: list[Span],
         fused: list[Span],
         tokens: list[Span],
     ) -> None:
         seen = {c[:3] for c in ok} | {c[:3] for c in fused} | {c[:3] for c in tokens}
-        offsets = sorted({p for s, e in refused for p in range(s, e)})
+        seen.update(refused)
+        offsets = sorted({p for s, e, _ in refused for p in range(s, e)})
         for start, end, pi in self._forms_at(text, offsets):
             if (start, end, pi) not in seen:
                 self._check(text, start, end, pi, headline, ok, fused, tokens)

@@ -184,21 +184,21 @@ def jaccard(x: U32, y: U32) -> float:
 
 
 def jaccard_many(x: U32, blobs: list[bytes]) -> npt.NDArray[np.float64]:
-    """Exact Jaccard of ``x`` with each shingle set in ``blobs`` (little-endian uint32,
-    sorted, unique), in one vectorised pass instead of one intersection per candidate."""
+    """Exact Jaccard of ``x`` (sorted, unique) with each shingle set in ``blobs``
+    (little-endian uint32, sorted, unique), in one vectorised pass: every candidate
+    shingle is looked up in ``x`` by binary search, then counted per candidate."""
     if not blobs:
         return np.zeros(0)
-    sets = [np.frombuffer(b, dtype="<u4") for b in blobs]
-    if len(sets) < 4:  # a few candidates: pairwise intersections are cheaper than isin
-        return np.array([jaccard(x, a.astype(np.uint32)) for a in sets], dtype=np.float64)
-    lens = np.array([len(a) for a in sets], dtype=np.int64)
-    flat = np.concatenate(sets).astype(np.uint32) if int(lens.sum()) else np.zeros(0, np.uint32)
-    hit = np.isin(flat, x, assume_unique=True).astype(np.int64)
-    inter = np.zeros(len(lens), np.int64)
-    full = lens > 0  # reduceat cannot express an empty slice: empty sets meet nothing
-    if full.any():
-        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))[full]
-        inter[full] = np.add.reduceat(hit, starts)
+    lens = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs))
+    ends = np.cumsum(lens)
+    inter = np.zeros(len(blobs), dtype=np.int64)
+    if len(x) and int(ends[-1]):
+        flat = np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint32, copy=False)
+        pos = np.searchsorted(x, flat)
+        np.minimum(pos, len(x) - 1, out=pos)
+        seen = np.zeros(len(flat) + 1, dtype=np.int64)
+        np.cumsum(x[pos] == flat, out=seen[1:])
+        inter = seen[ends] - seen[ends - lens]
     union = len(x) + lens - inter
     out: npt.NDArray[np.float64] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
     return out

@@ -15,6 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 
@@ -51,11 +52,11 @@ class Options:
     workers: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentResult:
-    """One segment after the per-document stages, with its output already rendered."""
+class SegmentResult(NamedTuple):
+    """One segment after the per-document stages, with its output already rendered (a
+    NamedTuple: one per segment crosses the process boundary, and tuples pickle fast)."""
 
-    index: int
+    seg: int
     text: str = ""  # normalised text
     record: bytes = b""  # corpus.jsonl line
     line: str = ""  # corpus.txt line
@@ -172,7 +173,7 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
         SegmentResult(i, r.text, r.record, r.line, r.changed, r.glosses, None, fp)
         for (i, r), fp in zip(content, fps, strict=True)
     )
-    out.sort(key=lambda r: r.index)
+    out.sort(key=lambda r: r.seg)
     return DocResult(tuple(out), cleaned.steps, cleaned.notes)
 
 
@@ -293,24 +294,31 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     if room > 0:  # memory must not grow with the corpus: keep the first notes, count all
         stats.notes.extend(f"{doc.id}: {n}" for n in res.notes[:room])
     out: list[Event] = []
-    dedup_on = index.cfg.mode != "off"
+    check = index.check if index.cfg.mode != "off" else None
+    doc_id = doc.id
+    kept = changes = glosses = 0
+    by_entry = stats.changes_by_entry
     for sr in res.segments:
-        stats.segments_in += 1
         if sr.dropped is not None:
             stats.dropped[sr.dropped] += 1
-            out.append((doc.id, sr.index, sr.dropped))
+            out.append((doc_id, sr.seg, sr.dropped))
             continue
-        hit = index.check(doc.id, sr.index, sr.fp) if dedup_on and sr.fp is not None else None
+        hit = check(doc_id, sr.seg, sr.fp) if check is not None and sr.fp is not None else None
         if hit is not None:
             stats.duplicates += 1
-            out.append(Duplicate(doc.id, sr.index, sr.text, hit))
+            out.append(Duplicate(doc_id, sr.seg, sr.text, hit))
             continue
-        stats.segments_kept += 1
-        stats.changes += len(sr.changed)
-        stats.glosses += sr.glosses
-        stats.changes_by_entry.update(sr.changed)
-        out.append(Kept(doc.id, sr.index, sr.record, sr.line))
-    if dedup_on:
+        kept += 1
+        glosses += sr.glosses
+        if sr.changed:
+            changes += len(sr.changed)
+            by_entry.update(sr.changed)
+        out.append(Kept(doc_id, sr.seg, sr.record, sr.line))
+    stats.segments_in += len(res.segments)
+    stats.segments_kept += kept
+    stats.changes += changes
+    stats.glosses += glosses
+    if check is not None:
         dd = index.end_document(doc.id)
         if dd is not None:
             stats.document_duplicates += 1
