@@ -400,3 +400,39 @@ def test_jaccard_many_agrees_with_reference(x: list[int], ys: list[list[int]]) -
     assert [round(float(g), 9) for g in got] == [
         round(mh.jaccard_reference(sorted(x), sorted(y)), 9) for y in ys
     ]
+
+
+# -- one document at a time -----------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_checking_a_document_at_once_gives_the_sequential_verdicts(
+    data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``check_document`` verifies the candidates from earlier documents in one batch;
+    its verdicts (and the index it leaves) are those of ``check`` segment by segment,
+    including copies inside one document and copies of a copy's source."""
+    sentences = [P1[:30], P1[30:], P2[:35], P2[35:], P3[:30], P3[30:], P4[:40], P4[40:]]
+    para = st.lists(st.sampled_from(sentences), min_size=1, max_size=3).map("".join)
+    docs = data.draw(st.lists(st.lists(para, min_size=1, max_size=5), min_size=1, max_size=8))
+    with_file = data.draw(st.booleans())
+    # With an index file, a second run sees the documents again with their paragraphs
+    # rotated: rows of the first run are replaced while their document is being checked.
+    runs = [docs, [p[1:] + p[:1] for p in docs]] if with_file else [docs]
+    results = []
+    for batched in (False, True):
+        path = tmp_path_factory.mktemp("idx") / "i.sqlite"
+        verdicts: list[object] = []
+        for corpus in runs:
+            with DedupIndex(CFG, path if with_file else None) as idx:
+                for d, paras in enumerate(corpus):
+                    items = list(enumerate(fingerprints(paras, CFG)))
+                    if batched:
+                        verdicts.append(idx.check_document(f"d{d}", items))
+                    else:
+                        verdicts.append([idx.check(f"d{d}", s, fp) for s, fp in items])
+                    verdicts.append(idx.end_document(f"d{d}"))
+                verdicts.append(len(idx))
+        results.append(verdicts)
+    assert results[0] == results[1]

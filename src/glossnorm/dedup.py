@@ -40,7 +40,7 @@ import sqlite3
 import sys
 import unicodedata
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, NamedTuple
@@ -286,9 +286,9 @@ class _Lsh:
         if rid < len(self.nsh):
             self.nsh[rid] = 0
 
-    def candidates(self, klist: list[int], sig: bytes, lo: int, hi: int) -> list[int]:
-        """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
-        found = set(map(self.new.get, klist))
+    def band_ids(self, klist: list[int]) -> set[int]:
+        """Ids of the kept segments that share at least one band key with ``klist``."""
+        found: set[int | None] = set(map(self.new.get, klist))
         older = self.older
         if older:  # (not ``older.keys() & klist``: that copies every key of the run)
             found.update(*[older[k] for k in klist if k in older])
@@ -299,17 +299,35 @@ class _Lsh:
             right = np.searchsorted(self.keys, keys, side="right")
             for i in np.flatnonzero(right > left).tolist():
                 found.update(self.ids[left[i] : right[i]].tolist())
-        if not found:
-            return []
-        cand = np.fromiter(found, dtype=np.int64, count=len(found))
-        cand.sort()
+        return found  # type: ignore[return-value]
+
+    def screen(
+        self, cand: npt.NDArray[np.int64], sigs: mh.U32, lo: npt.NDArray[np.int64],
+        hi: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.bool_]:
+        """Which candidates are of plausible size (``lo``..``hi`` shingles) and agree with
+        the query signature (one row of ``sigs`` per candidate) often enough."""
         n = self.nsh[cand]
-        cand = cand[(n >= max(lo, 1)) & (n <= hi)]
-        if len(cand) == 0:
+        ok: npt.NDArray[np.bool_] = (n >= np.maximum(lo, 1)) & (n <= hi)
+        if ok.any():
+            agree = np.count_nonzero(np.take(self.sigs, cand[ok], axis=0) == sigs[ok], axis=1)
+            ok[ok] = agree >= self.min_agree
+        return ok
+
+    def candidates(self, klist: list[int], sig: bytes, lo: int, hi: int) -> list[int]:
+        """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
+        return self.candidates_among(self.band_ids(klist), sig, lo, hi)
+
+    def candidates_among(self, ids: Collection[int], sig: bytes, lo: int, hi: int) -> list[int]:
+        """Those of ``ids`` (returned ascending) that pass ``screen``."""
+        if not ids:
             return []
-        mine = np.frombuffer(sig, dtype="<u4")
-        agree = np.count_nonzero(np.take(self.sigs, cand, axis=0) == mine, axis=1)
-        out: list[int] = cand[agree >= self.min_agree].tolist()
+        cand = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        cand.sort()
+        mine = np.frombuffer(sig, dtype="<u4").astype(np.uint32)
+        rows = np.broadcast_to(mine, (len(cand), len(mine)))
+        ok = self.screen(cand, rows, np.array([lo]), np.array([hi]))
+        out: list[int] = cand[ok].tolist()
         return out
 
 
@@ -434,8 +452,34 @@ class DedupIndex:
         self._buf: list[tuple[object, ...]] = []
         self._buf_sh: dict[int, tuple[str, int, bytes]] = {}
         self._dup_buf: list[tuple[str, int, bytes, str, str, int, float]] = []
+        # check_document: verified near candidates of the current segment from the index
+        # as it stood before its document, and the rows its document added since.
+        self._pre: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+        self._since: list[tuple[int, frozenset[int]]] | None = None
 
     # -- checking ------------------------------------------------------------------------
+
+    def check_document(
+        self, doc: str, segs: Sequence[tuple[int, Fingerprint]]
+    ) -> list[DupHit | None]:
+        """``check`` for each segment of one document, in order: the same verdicts.
+
+        The near candidates among the segments kept before this document are found,
+        screened and verified for all its segments in one vectorised pass; only those the
+        document itself adds are checked segment by segment.
+        """
+        if self.cfg.mode != "near" or len(segs) < 2:
+            return [self.check(doc, seg, fp) for seg, fp in segs]
+        pre = self._prefetch([fp for _, fp in segs])
+        self._since = []
+        try:
+            out = []
+            for (seg, fp), got in zip(segs, pre, strict=True):
+                self._pre = got
+                out.append(self.check(doc, seg, fp))
+            return out
+        finally:
+            self._pre = self._since = None
 
     def check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         """Is segment ``(doc, seg)`` a duplicate of a kept one? If not, keep (index) it.
@@ -501,15 +545,34 @@ class DedupIndex:
         # |A ∩ B| / |A ∪ B| >= t needs t*|A| <= |B| <= |A|/t.
         lo, hi = math.floor(n * t - 1e-9), math.ceil(n / t + 1e-9)
         self._klist = self._band_keys(fp)
-        cands = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
-        if not cands:
+        if self._pre is not None and self._since is not None:
+            ids, sims = self._pre
+            alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
+            ids, sims = ids[alive], sims[alive]
+            since = [rid for rid, keys in self._since if not keys.isdisjoint(self._klist)]
+            if since:  # kept earlier in this document
+                extra = self._lsh.candidates_among(since, fp.minhash, lo, hi)
+                more = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in self._rows(extra)])
+                ids = np.concatenate((ids, np.array(extra, dtype=np.int64)))
+                sims = np.concatenate((sims, more))
+        else:
+            cands = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
+            ids = np.array(cands, dtype=np.int64)
+            sims = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in self._rows(cands)])
+        ok = np.flatnonzero(sims >= t)
+        if not len(ok):
             return None
-        mine = fp.shingle_set()
-        best: DupHit | None = None
-        # Written rows have smaller ids than buffered ones, so this keeps ascending id order
-        # and the strict ">" below gives ties to the earliest kept segment.
-        stored = [c for c in cands if c not in self._buf_sh]
-        found = []
+        # Ids ascend, so argmax (the first of equals) gives ties to the earliest kept segment.
+        i = int(ok[np.argmax(sims[ok])])
+        cdoc, cseg, _ = self._rows([int(ids[i])])[0]
+        return DupHit("near", cdoc, int(cseg), float(sims[i]))
+
+    def _rows(self, ids: Sequence[int]) -> list[tuple[str, int, bytes]]:
+        """(doc, seg, shingles) of kept rows, in the order of ``ids`` (ascending)."""
+        buffered = self._buf_sh
+        # Written rows have smaller ids than buffered ones, so this keeps the order.
+        stored = [c for c in ids if c not in buffered]
+        found: list[tuple[str, int, bytes]] = []
         for start in range(0, len(stored), 500):  # SQLite's parameter limit
             part = stored[start : start + 500]
             found += self._db.execute(
@@ -517,14 +580,64 @@ class DedupIndex:
                 " ORDER BY id",
                 part,
             ).fetchall()
-        found += [self._buf_sh[c] for c in cands if c in self._buf_sh]
-        sims = mh.jaccard_many(mine, [blob for _, _, blob in found])
-        ok = np.flatnonzero(sims >= t)
-        if len(ok):
-            i = int(ok[np.argmax(sims[ok])])  # argmax: the first of equals, the earliest id
-            cdoc, cseg, _ = found[i]
-            best = DupHit("near", cdoc, int(cseg), float(sims[i]))
-        return best
+        found += [buffered[c] for c in ids if c in buffered]
+        return found
+
+    def _prefetch(
+        self, fps: Sequence[Fingerprint]
+    ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
+        """For each fingerprint: the kept rows (ascending ids) that pass the size and
+        signature screens, with their exact Jaccard similarity. One vectorised pass."""
+        out: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None] = [None] * len(fps)
+        t = self.cfg.threshold
+        queries, cands, counts = [], [], []
+        for q, fp in enumerate(fps):
+            if fp.minhash is None or fp.shingles is None or fp.length == 0:
+                continue
+            found = self._lsh.band_ids(self._band_keys(fp))
+            queries.append(q)
+            counts.append(len(found))
+            cands.extend(sorted(found))
+        if not queries:
+            return out
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        qn = np.array([len(fps[q].shingles or b"") // 4 for q in queries], dtype=np.int64)
+        qpos = np.repeat(np.arange(len(queries)), counts)  # query of each pair
+        cand = np.array(cands, dtype=np.int64)
+        sigs = np.frombuffer(b"".join(fps[q].minhash or b"" for q in queries), dtype="<u4")
+        sigs = sigs.astype(np.uint32).reshape(len(queries), -1)
+        lo = np.floor(qn * t - 1e-9).astype(np.int64)
+        hi = np.ceil(qn / t + 1e-9).astype(np.int64)
+        keep = self._lsh.screen(cand, sigs[qpos], lo[qpos], hi[qpos])
+        qpos, cand = qpos[keep], cand[keep]
+        sims = np.zeros(len(cand))
+        if len(cand):
+            # Every query's shingles tagged with its position, sorted; each candidate
+            # shingle tagged with its pair's query is looked up there by binary search.
+            qsets = [np.frombuffer(fps[q].shingles or b"", dtype="<u4") for q in queries]
+            qkeys = (
+                np.repeat(np.arange(len(queries), dtype=np.uint64) << np.uint64(32), qn)
+                | np.concatenate(qsets).astype(np.uint64)
+            )
+            uniq = np.unique(cand).tolist()
+            blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
+            pair_blobs = [blobs[c] for c in cand.tolist()]
+            lens = np.array([len(b) // 4 for b in pair_blobs], dtype=np.int64)
+            flat = np.frombuffer(b"".join(pair_blobs), dtype="<u4").astype(np.uint64)
+            keys = (np.repeat(qpos.astype(np.uint64), lens) << np.uint64(32)) | flat
+            pos = np.minimum(np.searchsorted(qkeys, keys), max(len(qkeys) - 1, 0))
+            seen = np.zeros(len(keys) + 1, dtype=np.int64)
+            if len(keys) and len(qkeys):
+                np.cumsum(qkeys[pos] == keys, out=seen[1:])
+            ends = np.cumsum(lens)
+            inter = seen[ends] - seen[ends - lens]
+            union = qn[qpos] + lens - inter
+            sims = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        split = np.searchsorted(qpos, np.arange(len(queries) + 1))
+        for j, q in enumerate(queries):
+            a, b = split[j], split[j + 1]
+            out[q] = (cand[a:b], sims[a:b]) if b > a else empty
+        return out
 
     def _band_keys(self, fp: Fingerprint) -> list[int]:
         if self._own_layout and fp.bands is not None:
@@ -545,6 +658,8 @@ class DedupIndex:
             self._buf_sh[rid] = (doc, seg, sh)
             keys = self._klist or self._band_keys(fp)
             self._lsh.add(rid, sig, nsh, keys)
+            if self._since is not None:
+                self._since.append((rid, frozenset(keys)))
         elif self._store_rows:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)

@@ -294,16 +294,18 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     if room > 0:  # memory must not grow with the corpus: keep the first notes, count all
         stats.notes.extend(f"{doc.id}: {n}" for n in res.notes[:room])
     out: list[Event] = []
-    check = index.check if index.cfg.mode != "off" else None
+    dedup_on = index.cfg.mode != "off"
     doc_id = doc.id
     kept = changes = glosses = 0
     by_entry = stats.changes_by_entry
+    checked = [(sr.seg, sr.fp) for sr in res.segments if sr.dropped is None and sr.fp is not None]
+    verdicts = iter(index.check_document(doc_id, checked) if dedup_on and checked else ())
     for sr in res.segments:
         if sr.dropped is not None:
             stats.dropped[sr.dropped] += 1
             out.append((doc_id, sr.seg, sr.dropped))
             continue
-        hit = check(doc_id, sr.seg, sr.fp) if check is not None and sr.fp is not None else None
+        hit = next(verdicts) if dedup_on and sr.fp is not None else None
         if hit is not None:
             stats.duplicates += 1
             out.append(Duplicate(doc_id, sr.seg, sr.text, hit))
@@ -318,7 +320,7 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     stats.segments_kept += kept
     stats.changes += changes
     stats.glosses += glosses
-    if check is not None:
+    if dedup_on:
         dd = index.end_document(doc.id)
         if dd is not None:
             stats.document_duplicates += 1
