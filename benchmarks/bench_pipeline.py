@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="dedup modes for the RSS runs (off isolates the dedup index)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="glossary sizes")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: a-f or sudachi,"
-                    "regex,sizes,workers,rss")
+                    "regex,sizes,workers,near,rss")
     ap.add_argument("--profile", type=float, default=0.0, metavar="MB",
                     help="only profile a run on MB of text (1 worker, 10k entries)")
     ap.add_argument("--json", type=Path, default=WORK / "results.json")
@@ -369,6 +369,12 @@ def main(argv: list[str] | None = None) -> int:
                       lambda: run_glossnorm(files, gdir[MAIN], 2, tmp / "out-w2"))
             identical = tree_digest(tmp / f"out-{MAIN}-w1") == tree_digest(tmp / "out-w2")
         shutil.rmtree(tmp / "out-w2", ignore_errors=True)
+        # The CLI's defaults: near-duplicate removal (the targets use exact).
+        if not ({"near"} & skip):
+            for w in (1, 2):
+                step(f"glossnorm 10,000 entries, {w} worker{'s' * (w > 1)}, near dedup",
+                     lambda w=w: run_glossnorm(files, gdir[MAIN], w, tmp / "out-near", "near"))  # type: ignore[misc]
+                shutil.rmtree(tmp / "out-near", ignore_errors=True)
 
         gl = load_glossary(gdir[MAIN])
         forms = variant_map(gl)
