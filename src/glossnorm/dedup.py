@@ -53,6 +53,12 @@ from glossnorm.errors import InputError, UsageError
 
 Mode = Literal["exact", "near", "off"]
 MODES: tuple[Mode, ...] = ("exact", "near", "off")
+# Kept segments remembered per LSH band key. A corpus recombined from a pool of sentences
+# gives some keys thousands of segments, and every new segment with such a key would be
+# screened against all of them: the check grew with the index (0.3 MB/s at 50 MB). A copy
+# is still found through any of its other shared bands (a copy at Jaccard 0.6 shares ~9 of
+# 42), so a key keeps only the first 64 (see docs/dedup.md for what this costs).
+BUCKET_CAP = 64
 
 FORMAT = "glossnorm-dedup"
 FORMAT_VERSION = "2"  # 2: MinHash without the additive term
@@ -244,8 +250,8 @@ class _Lsh:
         self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
         self.keys = np.empty(0, dtype=np.int64)
         self.ids = np.empty(0, dtype=np.int64)
-        self.new: dict[int, int] = {}  # band key -> latest id added this session
-        self.older: dict[int, list[int]] = {}  # band key -> earlier ids, when shared
+        self.first: dict[int, int] = {}  # band key -> first id added this session
+        self.more: dict[int, list[int]] = {}  # band key -> further ids, when shared
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
         # ~2e-4 (one at the weakest copies measured, J = 0.6, ~1e-9), while same-story pairs
         # that share a sentence (J ~ 0.3) mostly stop here instead of being verified.
@@ -277,10 +283,19 @@ class _Lsh:
         self._grow(rid)
         self.sigs[rid] = np.frombuffer(sig, dtype="<u4")
         self.nsh[rid] = nsh
-        new = self.new
-        for k in [k for k in keys if k in new]:  # rare: the band is shared already
-            self.older.setdefault(k, []).append(new[k])
-        new.update(dict.fromkeys(keys, rid))
+        first = self.first
+        shared = [k for k in keys if k in first]
+        if not shared:  # the common case
+            first.update(dict.fromkeys(keys, rid))
+            return
+        more = self.more
+        for k in keys:
+            if k not in first:
+                first[k] = rid
+            elif (ids := more.get(k)) is None:
+                more[k] = [rid]
+            elif len(ids) < BUCKET_CAP - 1:
+                ids.append(rid)
 
     def remove(self, rid: int) -> None:
         if rid < len(self.nsh):
@@ -288,15 +303,16 @@ class _Lsh:
 
     def band_ids(self, klist: list[int]) -> set[int]:
         """Ids of the kept segments that share at least one band key with ``klist``."""
-        found: set[int | None] = set(map(self.new.get, klist))
-        older = self.older
-        if older:  # (not ``older.keys() & klist``: that copies every key of the run)
-            found.update(*[older[k] for k in klist if k in older])
+        found: set[int | None] = set(map(self.first.get, klist))
+        more = self.more
+        if more:  # (not ``more.keys() & klist``: that copies every key of the run)
+            found.update(*[more[k] for k in klist if k in more])
         found.discard(None)
         if len(self.keys):
             keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
             right = np.searchsorted(self.keys, keys, side="right")
+            right = np.minimum(right, left + BUCKET_CAP)
             for i in np.flatnonzero(right > left).tolist():
                 found.update(self.ids[left[i] : right[i]].tolist())
         return found  # type: ignore[return-value]
