@@ -57,7 +57,6 @@ class SegmentResult(NamedTuple):
     NamedTuple: one per segment crosses the process boundary, and tuples pickle fast)."""
 
     seg: int
-    text: str = ""  # normalised text
     record: bytes = b""  # corpus.jsonl line
     line: str = ""  # corpus.txt line
     changed: tuple[str, ...] = ()  # entry id of each change
@@ -170,7 +169,7 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
         fps = list(fingerprints([r.text for _, r in content], stage.dedup))
     out = [SegmentResult(i, dropped=reason) for i, reason in dropped]
     out.extend(
-        SegmentResult(i, r.text, r.record, r.line, r.changed, r.glosses, None, fp)
+        SegmentResult(i, r.record, r.line, r.changed, r.glosses, None, fp)
         for (i, r), fp in zip(content, fps, strict=True)
     )
     out.sort(key=lambda r: r.seg)
@@ -308,7 +307,9 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
         hit = next(verdicts) if dedup_on and sr.fp is not None else None
         if hit is not None:
             stats.duplicates += 1
-            out.append(Duplicate(doc_id, sr.seg, sr.text, hit))
+            # The normalised text is not shipped twice: it is in the record.
+            text = orjson.loads(sr.record)["text"]
+            out.append(Duplicate(doc_id, sr.seg, text, hit))
             continue
         kept += 1
         glosses += sr.glosses
