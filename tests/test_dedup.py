@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import random
 import sqlite3
 from pathlib import Path
 
@@ -436,3 +437,26 @@ def test_checking_a_document_at_once_gives_the_sequential_verdicts(
                 verdicts.append(len(idx))
         results.append(verdicts)
     assert results[0] == results[1]
+
+
+def test_a_crowd_of_similar_paragraphs_still_finds_the_copy() -> None:
+    """More candidates than ``VERIFY_TOP`` pass the signature screen (40 kept paragraphs
+    share one long sentence); the copy of one of them agrees most and is verified, in the
+    per-segment and in the per-document path alike."""
+    rng = random.Random(5)
+    # Jaccard between two of them ~0.4: kept, yet past the signature screen for each other.
+    crowd = [P1 + "".join(chr(rng.randrange(0x4E00, 0x9FA0)) for _ in range(50)) for _ in range(40)]
+    copy = edit(crowd[23], 3, "米")
+    results = []
+    for batched in (False, True):
+        with DedupIndex(CFG) as idx:
+            for i, fp in enumerate(fingerprints(crowd, CFG)):
+                assert idx.check(f"c{i}", 0, fp) is None
+            items = list(enumerate(fingerprints([copy, P4], CFG)))
+            if batched:
+                results.append(idx.check_document("q", items))
+            else:
+                results.append([idx.check("q", s, fp) for s, fp in items])
+    assert results[0] == results[1]
+    hit = results[0][0]
+    assert hit is not None and hit.doc == "c23"

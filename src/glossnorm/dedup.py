@@ -59,6 +59,10 @@ MODES: tuple[Mode, ...] = ("exact", "near", "off")
 # is still found through any of its other shared bands (a copy at Jaccard 0.6 shares ~9 of
 # 42), so a key keeps only the first 64 (see docs/dedup.md for what this costs).
 BUCKET_CAP = 64
+# Candidates verified (exact Jaccard) per segment: those that agree most with its signature.
+# A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
+# (0.3-0.45), so it is among them; the cost of a check no longer grows with the crowd.
+VERIFY_TOP = 16
 
 FORMAT = "glossnorm-dedup"
 FORMAT_VERSION = "2"  # 2: MinHash without the additive term
@@ -279,7 +283,9 @@ class _Lsh:
         self.keys = flat[order]
         self.ids = np.repeat(ids, self.bands)[order]
 
-    def add(self, rid: int, sig: bytes, nsh: int, keys: list[int]) -> None:
+    def add(self, rid: int, sig: bytes, nsh: int, keys: list[int]) -> list[int]:
+        """Index ``rid`` under its band keys; returns the keys it is findable by (all of
+        them, but those whose bucket was full)."""
         self._grow(rid)
         self.sigs[rid] = np.frombuffer(sig, dtype="<u4")
         self.nsh[rid] = nsh
@@ -287,8 +293,9 @@ class _Lsh:
         shared = [k for k in keys if k in first]
         if not shared:  # the common case
             first.update(dict.fromkeys(keys, rid))
-            return
+            return keys
         more = self.more
+        stored = []
         for k in keys:
             if k not in first:
                 first[k] = rid
@@ -296,6 +303,10 @@ class _Lsh:
                 more[k] = [rid]
             elif len(ids) < BUCKET_CAP - 1:
                 ids.append(rid)
+            else:
+                continue
+            stored.append(k)
+        return stored
 
     def remove(self, rid: int) -> None:
         if rid < len(self.nsh):
@@ -318,33 +329,54 @@ class _Lsh:
         return found  # type: ignore[return-value]
 
     def screen(
-        self, cand: npt.NDArray[np.int64], sigs: mh.U32, lo: npt.NDArray[np.int64],
+        self,
+        cand: npt.NDArray[np.int64],
+        sigs: mh.U32,
+        lo: npt.NDArray[np.int64],
         hi: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.bool_]:
-        """Which candidates are of plausible size (``lo``..``hi`` shingles) and agree with
-        the query signature (one row of ``sigs`` per candidate) often enough."""
+    ) -> npt.NDArray[np.int64]:
+        """Signature agreement of each candidate with its query (one row of ``sigs`` per
+        candidate), or -1 where the candidate is of implausible size (not ``lo``..``hi``
+        shingles) or agrees too rarely."""
         n = self.nsh[cand]
-        ok: npt.NDArray[np.bool_] = (n >= np.maximum(lo, 1)) & (n <= hi)
+        agree = np.full(len(cand), -1, dtype=np.int64)
+        ok = (n >= np.maximum(lo, 1)) & (n <= hi)
         if ok.any():
-            agree = np.count_nonzero(np.take(self.sigs, cand[ok], axis=0) == sigs[ok], axis=1)
-            ok[ok] = agree >= self.min_agree
-        return ok
+            got = np.count_nonzero(np.take(self.sigs, cand[ok], axis=0) == sigs[ok], axis=1)
+            agree[ok] = np.where(got >= self.min_agree, got, -1)
+        return agree
 
-    def candidates(self, klist: list[int], sig: bytes, lo: int, hi: int) -> list[int]:
-        """Ids (ascending) sharing a band, of plausible size and estimated similarity."""
+    def candidates(
+        self, klist: list[int], sig: bytes, lo: int, hi: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(ids ascending, agreement) of the kept segments sharing a band that pass
+        ``screen``."""
         return self.candidates_among(self.band_ids(klist), sig, lo, hi)
 
-    def candidates_among(self, ids: Collection[int], sig: bytes, lo: int, hi: int) -> list[int]:
-        """Those of ``ids`` (returned ascending) that pass ``screen``."""
-        if not ids:
-            return []
-        cand = np.fromiter(ids, dtype=np.int64, count=len(ids))
-        cand.sort()
+    def candidates_among(
+        self, ids: Collection[int], sig: bytes, lo: int, hi: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Those of ``ids`` that pass ``screen``: (ids ascending, agreement)."""
+        cand = np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
         mine = np.frombuffer(sig, dtype="<u4").astype(np.uint32)
         rows = np.broadcast_to(mine, (len(cand), len(mine)))
-        ok = self.screen(cand, rows, np.array([lo]), np.array([hi]))
-        out: list[int] = cand[ok].tolist()
-        return out
+        agree = self.screen(cand, rows, np.array([lo]), np.array([hi]))
+        ok = agree >= 0
+        return cand[ok], agree[ok]
+
+
+def _best_first(agree: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """Positions of the ``VERIFY_TOP`` candidates that agree most (ties: lowest id), in
+    ascending id order."""
+    if len(ids) <= VERIFY_TOP:
+        return np.argsort(ids, kind="stable")
+    top = np.lexsort((ids, -agree))[:VERIFY_TOP]
+    out: npt.NDArray[np.intp] = top[np.argsort(ids[top], kind="stable")]
+    return out
+
+
+# (candidate ids ascending, signature agreement, exact Jaccard or NaN if not verified yet)
+_Prefetched = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
 @dataclass
@@ -470,7 +502,7 @@ class DedupIndex:
         self._dup_buf: list[tuple[str, int, bytes, str, str, int, float]] = []
         # check_document: verified near candidates of the current segment from the index
         # as it stood before its document, and the rows its document added since.
-        self._pre: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+        self._pre: _Prefetched | None = None
         self._since: list[tuple[int, frozenset[int]]] | None = None
 
     # -- checking ------------------------------------------------------------------------
@@ -562,19 +594,26 @@ class DedupIndex:
         lo, hi = math.floor(n * t - 1e-9), math.ceil(n / t + 1e-9)
         self._klist = self._band_keys(fp)
         if self._pre is not None and self._since is not None:
-            ids, sims = self._pre
+            ids, agree, sims = self._pre
             alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
-            ids, sims = ids[alive], sims[alive]
+            ids, agree, sims = ids[alive], agree[alive], sims[alive]
             since = [rid for rid, keys in self._since if not keys.isdisjoint(self._klist)]
             if since:  # kept earlier in this document
-                extra = self._lsh.candidates_among(since, fp.minhash, lo, hi)
-                more = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in self._rows(extra)])
-                ids = np.concatenate((ids, np.array(extra, dtype=np.int64)))
-                sims = np.concatenate((sims, more))
+                more_ids, more_agree = self._lsh.candidates_among(since, fp.minhash, lo, hi)
+                ids = np.concatenate((ids, more_ids))
+                agree = np.concatenate((agree, more_agree))
+                sims = np.concatenate((sims, np.full(len(more_ids), np.nan)))
         else:
-            cands = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
-            ids = np.array(cands, dtype=np.int64)
-            sims = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in self._rows(cands)])
+            ids, agree = self._lsh.candidates(self._klist, fp.minhash, lo, hi)
+            sims = np.full(len(ids), np.nan)
+        if not len(ids):
+            return None
+        pick = _best_first(agree, ids)
+        ids, sims = ids[pick], sims[pick]
+        todo = np.flatnonzero(np.isnan(sims))  # not verified by a prefetch
+        if len(todo):
+            rows = self._rows(ids[todo].tolist())
+            sims[todo] = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in rows])
         ok = np.flatnonzero(sims >= t)
         if not len(ok):
             return None
@@ -599,12 +638,11 @@ class DedupIndex:
         found += [buffered[c] for c in ids if c in buffered]
         return found
 
-    def _prefetch(
-        self, fps: Sequence[Fingerprint]
-    ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
+    def _prefetch(self, fps: Sequence[Fingerprint]) -> list[_Prefetched | None]:
         """For each fingerprint: the kept rows (ascending ids) that pass the size and
-        signature screens, with their exact Jaccard similarity. One vectorised pass."""
-        out: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None] = [None] * len(fps)
+        signature screens, their agreement, and the exact Jaccard similarity of those
+        ``_best_first`` would verify (NaN for the others). One vectorised pass."""
+        out: list[_Prefetched | None] = [None] * len(fps)
         t = self.cfg.threshold
         queries, cands, counts = [], [], []
         for q, fp in enumerate(fps):
@@ -616,7 +654,6 @@ class DedupIndex:
             cands.extend(sorted(found))
         if not queries:
             return out
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
         qn = np.array([len(fps[q].shingles or b"") // 4 for q in queries], dtype=np.int64)
         qpos = np.repeat(np.arange(len(queries)), counts)  # query of each pair
         cand = np.array(cands, dtype=np.int64)
@@ -624,10 +661,19 @@ class DedupIndex:
         sigs = sigs.astype(np.uint32).reshape(len(queries), -1)
         lo = np.floor(qn * t - 1e-9).astype(np.int64)
         hi = np.ceil(qn / t + 1e-9).astype(np.int64)
-        keep = self._lsh.screen(cand, sigs[qpos], lo[qpos], hi[qpos])
-        qpos, cand = qpos[keep], cand[keep]
-        sims = np.zeros(len(cand))
-        if len(cand):
+        agree = self._lsh.screen(cand, sigs[qpos], lo[qpos], hi[qpos])
+        keep = agree >= 0
+        qpos, cand, agree = qpos[keep], cand[keep], agree[keep]
+        split = np.searchsorted(qpos, np.arange(len(queries) + 1))
+        # The pairs each query would verify first (see _best_first), verified together:
+        # rank the pairs within their query by agreement (ties: lowest id).
+        order = np.lexsort((cand, -agree, qpos))
+        rank = np.arange(len(order)) - split[qpos[order]]
+        verify = np.zeros(len(cand), dtype=bool)
+        verify[order[rank < VERIFY_TOP]] = True
+        sims = np.full(len(cand), np.nan)
+        vq, vc = qpos[verify], cand[verify]
+        if len(vc):
             # Every query's shingles tagged with its position, sorted; each candidate
             # shingle tagged with its pair's query is looked up there by binary search.
             qsets = [np.frombuffer(fps[q].shingles or b"", dtype="<u4") for q in queries]
@@ -635,24 +681,23 @@ class DedupIndex:
                 np.repeat(np.arange(len(queries), dtype=np.uint64) << np.uint64(32), qn)
                 | np.concatenate(qsets).astype(np.uint64)
             )
-            uniq = np.unique(cand).tolist()
+            uniq = np.unique(vc).tolist()
             blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
-            pair_blobs = [blobs[c] for c in cand.tolist()]
+            pair_blobs = [blobs[c] for c in vc.tolist()]
             lens = np.array([len(b) // 4 for b in pair_blobs], dtype=np.int64)
             flat = np.frombuffer(b"".join(pair_blobs), dtype="<u4").astype(np.uint64)
-            keys = (np.repeat(qpos.astype(np.uint64), lens) << np.uint64(32)) | flat
-            pos = np.minimum(np.searchsorted(qkeys, keys), max(len(qkeys) - 1, 0))
-            seen = np.zeros(len(keys) + 1, dtype=np.int64)
-            if len(keys) and len(qkeys):
-                np.cumsum(qkeys[pos] == keys, out=seen[1:])
+            tagged = (np.repeat(vq.astype(np.uint64), lens) << np.uint64(32)) | flat
+            pos = np.minimum(np.searchsorted(qkeys, tagged), max(len(qkeys) - 1, 0))
+            seen = np.zeros(len(tagged) + 1, dtype=np.int64)
+            if len(tagged) and len(qkeys):
+                np.cumsum(qkeys[pos] == tagged, out=seen[1:])
             ends = np.cumsum(lens)
             inter = seen[ends] - seen[ends - lens]
-            union = qn[qpos] + lens - inter
-            sims = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
-        split = np.searchsorted(qpos, np.arange(len(queries) + 1))
+            union = qn[vq] + lens - inter
+            sims[verify] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
         for j, q in enumerate(queries):
             a, b = split[j], split[j + 1]
-            out[q] = (cand[a:b], sims[a:b]) if b > a else empty
+            out[q] = (cand[a:b], agree[a:b], sims[a:b])
         return out
 
     def _band_keys(self, fp: Fingerprint) -> list[int]:
@@ -672,10 +717,9 @@ class DedupIndex:
             if self._store_rows:
                 self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
             self._buf_sh[rid] = (doc, seg, sh)
-            keys = self._klist or self._band_keys(fp)
-            self._lsh.add(rid, sig, nsh, keys)
+            stored = self._lsh.add(rid, sig, nsh, self._klist or self._band_keys(fp))
             if self._since is not None:
-                self._since.append((rid, frozenset(keys)))
+                self._since.append((rid, frozenset(stored)))
         elif self._store_rows:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)
