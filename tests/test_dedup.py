@@ -418,6 +418,7 @@ def test_checking_a_document_at_once_gives_the_sequential_verdicts(
     para = st.lists(st.sampled_from(sentences), min_size=1, max_size=3).map("".join)
     docs = data.draw(st.lists(st.lists(para, min_size=1, max_size=5), min_size=1, max_size=8))
     with_file = data.draw(st.booleans())
+    cfg = DedupConfig(mode=data.draw(st.sampled_from(["near", "exact"])))
     # With an index file, a second run sees the documents again with their paragraphs
     # rotated: rows of the first run are replaced while their document is being checked.
     runs = [docs, [p[1:] + p[:1] for p in docs]] if with_file else [docs]
@@ -426,9 +427,9 @@ def test_checking_a_document_at_once_gives_the_sequential_verdicts(
         path = tmp_path_factory.mktemp("idx") / "i.sqlite"
         verdicts: list[object] = []
         for corpus in runs:
-            with DedupIndex(CFG, path if with_file else None) as idx:
+            with DedupIndex(cfg, path if with_file else None) as idx:
                 for d, paras in enumerate(corpus):
-                    items = list(enumerate(fingerprints(paras, CFG)))
+                    items = list(enumerate(fingerprints(paras, cfg)))
                     if batched:
                         verdicts.append(idx.check_document(f"d{d}", items))
                     else:

@@ -35,8 +35,7 @@ SEPARATOR = "・"
 NAME_JOINERS = frozenset("・=゠")  # may sit inside a katakana name (ジョー=バイデン)
 MIN_SPLIT_PART = 3  # shortest form allowed as a part when splitting a fused katakana run
 
-
-KATAKANA = _KATAKANA
+KATAKANA = _KATAKANA  # public name, for the separator rule in normalise
 
 
 def is_katakana(ch: str) -> bool:
@@ -241,7 +240,7 @@ class Matcher:
             return []
         try:
             hits = self._auto.find_matches_as_indexes(text)
-        except UnicodeEncodeError:  # a lone surrogate (JSON allows them): scan a stand-in
+        except UnicodeEncodeError:  # a lone surrogate (ingest never passes one): a stand-in
             hits = self._auto.find_matches_as_indexes(_SURROGATE_RE.sub("\ufffd", text))
         ok: list[Span] = []
         fused: list[Span] = []  # katakana-boundary refusals, for run splitting

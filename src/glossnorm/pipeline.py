@@ -40,6 +40,7 @@ DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
 CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about this many chars
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
+RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,7 @@ class SegmentResult(NamedTuple):
     fp: Fingerprint | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DocResult:
+class DocResult(NamedTuple):  # pickled back from the workers: a tuple is cheapest
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
@@ -202,6 +202,11 @@ def iter_results(
     inputs: Sequence[str], glossary: Glossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     """Per-document results in input order, computed by ``opts.workers`` processes."""
+    # A run allocates millions of short-lived tuples and keeps growing dicts of them (the
+    # dedup index): the default collector thresholds make it rescan those again and again.
+    # Rarer collections (forked workers inherit the setting) still catch any cycle.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(RUN_GC_THRESHOLD, 20, 100)
     try:
         if opts.workers <= 1:
             stage = _frozen_stage(glossary, opts)
@@ -211,6 +216,7 @@ def iter_results(
             yield from _iter_parallel(inputs, glossary, opts)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def _iter_parallel(
@@ -295,8 +301,8 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     out: list[Event] = []
     dedup_on = index.cfg.mode != "off"
     doc_id = doc.id
-    kept = changes = glosses = 0
-    by_entry = stats.changes_by_entry
+    kept = glosses = 0
+    changed: list[str] = []
     checked = [(sr.seg, sr.fp) for sr in res.segments if sr.dropped is None and sr.fp is not None]
     verdicts = iter(index.check_document(doc_id, checked) if dedup_on and checked else ())
     for sr in res.segments:
@@ -313,13 +319,12 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
             continue
         kept += 1
         glosses += sr.glosses
-        if sr.changed:
-            changes += len(sr.changed)
-            by_entry.update(sr.changed)
+        changed += sr.changed
         out.append(Kept(doc_id, sr.seg, sr.record, sr.line))
     stats.segments_in += len(res.segments)
     stats.segments_kept += kept
-    stats.changes += changes
+    stats.changes += len(changed)
+    stats.changes_by_entry.update(changed)
     stats.glosses += glosses
     if dedup_on:
         dd = index.end_document(doc.id)
