@@ -108,17 +108,23 @@ PatternSpec = tuple[str, Entry, Lang, "str | None", Rule, "str | None"]
 
 
 def pattern_specs(glossary: Glossary) -> list[PatternSpec]:
-    """(form, entry, lang, target, rule, renamed) for every form of every entry."""
-    out: list[PatternSpec] = []
-    add = out.append
+    """(form, entry, lang, target, rule, renamed) for every form of every entry. A form
+    listed twice (an entry whose variant repeats a canonical form) keeps its first spec,
+    so the automaton and the form index agree on what it means."""
+    out: dict[str, PatternSpec] = {}
+    ja_lang = Lang.JA
     for e in glossary.entries:
-        add((e.ja, e, Lang.JA, None, _NO_RULE, None))
-        if e.en != e.ja:
-            add((e.en, e, Lang.EN, None, _NO_RULE, None))
+        ja, en = e.ja, e.en
+        if ja not in out:
+            out[ja] = (ja, e, ja_lang, None, _NO_RULE, None)
+        if en not in out:
+            out[en] = (en, e, Lang.EN, None, _NO_RULE, None)
         for v in e.variants:
-            target = None if v.keep else e.canonical(v.lang)
-            add((v.form, e, v.lang, target, v.rule, v.renamed))
-    return out
+            form = v.form
+            if form not in out:
+                target = None if v.keep else ja if v.lang is ja_lang else en
+                out[form] = (form, e, v.lang, target, v.rule, v.renamed)
+    return list(out.values())
 
 
 class Patterns:
@@ -182,15 +188,8 @@ class Matcher:
     def _build(self, glossary: Glossary, boundaries: TokenBoundaries) -> None:
         self.glossary = glossary
         specs = pattern_specs(glossary)
-        # A form listed twice (an entry whose variant repeats a canonical form) keeps its
-        # first spec, so the automaton and the form index agree on what it means.
-        first: dict[str, int] = {}
-        for i, spec in enumerate(specs):
-            first.setdefault(spec[0], i)
-        if len(first) < len(specs):
-            specs = [specs[i] for i in first.values()]
         self.patterns = Patterns(specs)
-        self._forms = list(first)
+        self._forms = [spec[0] for spec in specs]
         self._boundaries = boundaries
         self._flags = bytearray([_UNKNOWN]) * len(specs)
         self._by_form: dict[str, int] | None = None  # built on the first rescan
