@@ -454,18 +454,21 @@ def _starts_katakana(p: Pattern) -> bool:
 
 
 def _katakana_run(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` widened over katakana (and name joiners inside it) on both sides."""
+    """``[start, end)`` widened over katakana, and over single name joiners between two
+    katakana letters, on both sides. (``・・`` is punctuation, not a joiner: a run that
+    crossed it would not tile, and would tile once something else stood before it.)"""
+    kata = _KATAKANA
     s = start
-    while s > 0 and (text[s - 1] in _KATAKANA or (text[s - 1] in NAME_JOINERS and s - 1 > 0)):
+    while s > 0 and (
+        text[s - 1] in kata or (text[s - 1] in NAME_JOINERS and s > 1 and text[s - 2] in kata)
+    ):
         s -= 1
-    while s < start and text[s] in NAME_JOINERS:
-        s += 1
     e = end
     n = len(text)
-    while e < n and (text[e] in _KATAKANA or (text[e] in NAME_JOINERS and e + 1 < n)):
+    while e < n and (
+        text[e] in kata or (text[e] in NAME_JOINERS and e + 1 < n and text[e + 1] in kata)
+    ):
         e += 1
-    while e > end and text[e - 1] in NAME_JOINERS:
-        e -= 1
     return s, e
 
 
