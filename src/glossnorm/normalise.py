@@ -148,6 +148,7 @@ def replacements(text: str, items: Sequence[Item]) -> list[tuple[str, int, int]]
 
 
 def match_items(matches: Sequence[Match]) -> list[Item]:
+    """The ``replacements`` input for ``Match`` objects."""
     return [(m.start, m.end, m.prefix, m.pattern.target, m.pattern.form) for m in matches]
 
 
