@@ -312,21 +312,24 @@ class _Lsh:
         if rid < len(self.nsh):
             self.nsh[rid] = 0
 
-    def band_ids(self, klist: list[int]) -> set[int]:
-        """Ids of the kept segments that share at least one band key with ``klist``."""
-        found: set[int | None] = set(map(self.first.get, klist))
+    def band_ids(self, klist: list[int]) -> list[int]:
+        """Ids of the kept segments that share a band key with ``klist``; an id appears
+        once per shared key (callers deduplicate with numpy, cheaper than a set here)."""
+        out = [i for i in map(self.first.get, klist) if i is not None]
         more = self.more
         if more:  # (not ``more.keys() & klist``: that copies every key of the run)
-            found.update(*[more[k] for k in klist if k in more])
-        found.discard(None)
+            for k in klist:
+                ids = more.get(k)
+                if ids is not None:
+                    out += ids
         if len(self.keys):
             keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
             right = np.searchsorted(self.keys, keys, side="right")
             right = np.minimum(right, left + BUCKET_CAP)
             for i in np.flatnonzero(right > left).tolist():
-                found.update(self.ids[left[i] : right[i]].tolist())
-        return found  # type: ignore[return-value]
+                out += self.ids[left[i] : right[i]].tolist()
+        return out
 
     def screen(
         self,
@@ -357,12 +360,20 @@ class _Lsh:
         self, ids: Collection[int], sig: bytes, lo: int, hi: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Those of ``ids`` that pass ``screen``: (ids ascending, agreement)."""
-        cand = np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        cand = _sorted_unique(np.fromiter(ids, dtype=np.int64, count=len(ids)))
         mine = np.frombuffer(sig, dtype="<u4").astype(np.uint32)
         rows = np.broadcast_to(mine, (len(cand), len(mine)))
         agree = self.screen(cand, rows, np.array([lo]), np.array([hi]))
         ok = agree >= 0
         return cand[ok], agree[ok]
+
+
+def _sorted_unique(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique`` by sorting (numpy's hash-based unique is slower on these arrays)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
 
 
 def _best_first(agree: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
@@ -677,19 +688,25 @@ class DedupIndex:
         ``_best_first`` would verify (NaN for the others). One vectorised pass."""
         out: list[_Prefetched | None] = [None] * len(fps)
         t = self.cfg.threshold
-        queries, cands, counts = [], [], []
+        queries: list[int] = []
+        cands: list[int] = []
+        counts: list[int] = []
         for q, fp in enumerate(fps):
             if fp.minhash is None or fp.shingles is None or fp.length == 0:
                 continue
             found = self._lsh.band_ids(self._band_keys(fp))
             queries.append(q)
             counts.append(len(found))
-            cands.extend(sorted(found))
+            cands += found
         if not queries:
             return out
         qn = np.array([len(fps[q].shingles or b"") // 4 for q in queries], dtype=np.int64)
-        qpos = np.repeat(np.arange(len(queries)), counts)  # query of each pair
-        cand = np.array(cands, dtype=np.int64)
+        # (query, candidate) pairs, each once, sorted by query then id
+        pairs = _sorted_unique(
+            (np.repeat(np.arange(len(queries), dtype=np.int64), counts) << 40)
+            | np.array(cands, dtype=np.int64)
+        )
+        qpos, cand = pairs >> 40, pairs & ((1 << 40) - 1)
         sigs = np.frombuffer(b"".join(fps[q].minhash or b"" for q in queries), dtype="<u4")
         sigs = sigs.astype(np.uint32).reshape(len(queries), -1)
         lo = np.floor(qn * t - 1e-9).astype(np.int64)
