@@ -174,7 +174,9 @@ Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to ins
 
 # Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
 # thousands of forms and a corpus hits only some of them).
-_KS, _KE, _LS, _LE, _SLOW, _UNKNOWN = 1, 2, 4, 8, 16, 255
+# _SLOW: the form has rules (checked in _check); _SHORT: too short to be a part of a fused
+# katakana run, so a katakana neighbour refuses it outright.
+_KS, _KE, _LS, _LE, _SLOW, _SHORT, _UNKNOWN = 1, 2, 4, 8, 16, 32, 255
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
@@ -213,12 +215,14 @@ class Matcher:
 
     def _flag(self, pi: int) -> int:
         form, _, _, _, rule, _ = self.patterns.spec(pi)
-        fl = _SLOW if not rule.is_empty else (
-            (_KS if form[0] in _KATAKANA else 0)
-            | (_KE if form[-1] in _KATAKANA else 0)
+        fl = (
+            (_KS if form[0] in _KATAKANA and not rule.infix else 0)
+            | (_KE if form[-1] in _KATAKANA and not rule.infix else 0)
             | (_LS if form[0] in _LATIN else 0)
             | (_LE if form[-1] in _LATIN else 0)
-        )  # fmt: skip
+            | (0 if rule.is_empty else _SLOW)
+            | (_SHORT if len(form) < MIN_SPLIT_PART else 0)
+        )
         self._flags[pi] = fl
         return fl
 
@@ -255,10 +259,16 @@ class Matcher:
             if fl:
                 if fl == _UNKNOWN:
                     fl = self._flag(pi)
-                if fl and (
-                    fl & _SLOW
-                    or (fl & _KS and start and text[start - 1] in kata)
-                    or (fl & _KE and end < n and text[end] in kata)
+                glued = (fl & _KS and start and text[start - 1] in kata) or (
+                    fl & _KE and end < n and text[end] in kata
+                )
+                if glued and fl & _SHORT:  # ル in ミサイル: what _check would conclude
+                    if end - start > 1:
+                        refused.append((start, end, pi))
+                    continue
+                if (
+                    glued
+                    or fl & _SLOW
                     or (fl & _LS and start and text[start - 1] in latin)
                     or (fl & _LE and end < n and text[end] in latin)
                 ):
