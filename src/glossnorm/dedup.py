@@ -57,7 +57,8 @@ MODES: tuple[Mode, ...] = ("exact", "near", "off")
 # gives some keys thousands of segments, and every new segment with such a key would be
 # screened against all of them: the check grew with the index (0.3 MB/s at 50 MB). A copy
 # is still found through any of its other shared bands (a copy at Jaccard 0.6 shares ~9 of
-# 42), so a key keeps only the first 64 (see docs/dedup.md for what this costs).
+# 42), so a key yields only its first 64 segments of earlier runs and its first 64 of this
+# run (see docs/dedup.md for what this costs).
 BUCKET_CAP = 64
 # Candidates verified (exact Jaccard) per segment: those that agree most with its signature.
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence

@@ -15,6 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 import orjson
@@ -58,8 +59,7 @@ class SegmentResult(NamedTuple):
     NamedTuple: one per segment crosses the process boundary, and tuples pickle fast)."""
 
     seg: int
-    record: bytes = b""  # corpus.jsonl line
-    line: str = ""  # corpus.txt line
+    record_len: int = 0  # bytes of its corpus.jsonl line in DocResult.records
     changed: tuple[str, ...] = ()  # entry id of each change
     glosses: int = 0
     dropped: str | None = None  # reason, or None when the segment is content
@@ -67,21 +67,25 @@ class SegmentResult(NamedTuple):
 
 
 class DocResult(NamedTuple):  # pickled back from the workers: a tuple is cheapest
+    """A document's segments; the output lines of its content segments travel joined
+    (one bytes and one str per document), since nearly all of them are kept."""
+
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
+    records: bytes = b""  # corpus.jsonl lines of the content segments, in order
+    lines: str = ""  # their corpus.txt lines, joined with "\n"
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
+class Kept(NamedTuple):
+    """The kept segments of one document: corpus.jsonl lines and corpus.txt lines."""
+
     doc: str
-    seg: int
-    record: bytes
-    line: str
+    records: bytes
+    lines: str  # joined with "\n"
 
 
-@dataclass(frozen=True, slots=True)
-class Duplicate:
+class Duplicate(NamedTuple):
     doc: str
     seg: int
     text: str
@@ -169,11 +173,13 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
         fps = list(fingerprints([r.text for _, r in content], stage.dedup))
     out = [SegmentResult(i, dropped=reason) for i, reason in dropped]
     out.extend(
-        SegmentResult(i, r.record, r.line, r.changed, r.glosses, None, fp)
+        SegmentResult(i, len(r.record), r.changed, r.glosses, None, fp)
         for (i, r), fp in zip(content, fps, strict=True)
     )
     out.sort(key=lambda r: r.seg)
-    return DocResult(tuple(out), cleaned.steps, cleaned.notes)
+    records = b"".join([r.record for _, r in content])
+    lines = "\n".join([r.line for _, r in content])
+    return DocResult(tuple(out), cleaned.steps, cleaned.notes, records, lines)
 
 
 def _process_chunk(docs: Sequence[Document]) -> list[DocResult]:
@@ -287,6 +293,25 @@ def run(
     return events(), stats, index
 
 
+def _cut(out: list[Event], res: DocResult, dup_at: list[int]) -> tuple[list[Event], bytes, str]:
+    """The kept part of a document's joined lines, and its Duplicate events with their
+    text (taken from the record: the worker does not ship it twice)."""
+    ends = list(accumulate(sr.record_len for sr in res.segments if sr.dropped is None))
+    records = [res.records[a:b] for a, b in pairwise([0, *ends])]
+    lines = res.lines.split("\n")
+    dup = set(dup_at)
+    texts = iter([orjson.loads(records[i])["text"] for i in dup_at])
+    events: list[Event] = [
+        ev._replace(text=next(texts)) if isinstance(ev, Duplicate) else ev for ev in out
+    ]
+    keep = [i for i in range(len(records)) if i not in dup]
+    return (
+        events,
+        b"".join([records[i] for i in keep]),
+        "\n".join([lines[i] for i in keep]),
+    )
+
+
 def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
     stats.documents += 1
     stats.encodings[doc.encoding] += 1
@@ -305,22 +330,29 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     changed: list[str] = []
     checked = [(sr.seg, sr.fp) for sr in res.segments if sr.dropped is None and sr.fp is not None]
     verdicts = iter(index.check_document(doc_id, checked) if dedup_on and checked else ())
+    dup_at: list[int] = []  # positions among the content segments
+    content = 0
     for sr in res.segments:
         if sr.dropped is not None:
             stats.dropped[sr.dropped] += 1
             out.append((doc_id, sr.seg, sr.dropped))
             continue
+        content += 1
         hit = next(verdicts) if dedup_on and sr.fp is not None else None
         if hit is not None:
             stats.duplicates += 1
-            # The normalised text is not shipped twice: it is in the record.
-            text = orjson.loads(sr.record)["text"]
-            out.append(Duplicate(doc_id, sr.seg, text, hit))
+            dup_at.append(content - 1)
+            out.append(Duplicate(doc_id, sr.seg, "", hit))  # text filled in below
             continue
         kept += 1
         glosses += sr.glosses
         changed += sr.changed
-        out.append(Kept(doc_id, sr.seg, sr.record, sr.line))
+    if dup_at:  # cut the duplicates out of the joined lines (rare)
+        out, records, lines = _cut(out, res, dup_at)
+    else:
+        records, lines = res.records, res.lines
+    if kept:
+        out.append(Kept(doc_id, records, lines))
     stats.segments_in += len(res.segments)
     stats.segments_kept += kept
     stats.changes += len(changed)

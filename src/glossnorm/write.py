@@ -86,22 +86,17 @@ class OutputWriter:
             self.abort()
 
     def document(self, events: Iterable[Event]) -> None:
-        lines: list[str] = []
-        records: list[bytes] = []
         for ev in events:
-            if type(ev) is Kept:  # the common case first, without isinstance's MRO walk
-                records.append(ev.record)
-                lines.append(ev.line)
+            if isinstance(ev, Kept):
+                self._jsonl.write(ev.records)
+                if self._docs_written:
+                    self._txt.write("\n")
+                self._txt.write(ev.lines + "\n")
+                self._docs_written += 1
             elif isinstance(ev, Duplicate):
                 self._dups.write(jsonl(duplicate_record(ev)))
             elif isinstance(ev, DocDup):
                 self._dups.write(jsonl(document_duplicate_record(ev)))
-        if lines:
-            self._jsonl.write(b"".join(records))
-            if self._docs_written:
-                self._txt.write("\n")
-            self._txt.write("\n".join(lines) + "\n")
-            self._docs_written += 1
 
     def commit(self, summary: dict[str, Any]) -> None:
         for f in (self._jsonl, self._txt, self._dups):
