@@ -201,7 +201,6 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u3099\u309a\u
 _UNSTABLE_SPLIT_RE = re.compile(f"([{_UNSTABLE}][{_UNSTABLE}{_COMBINING}]*)")
 
 
-
 _NFKC_CACHE: dict[str, tuple[str, int]] = {}
 
 
