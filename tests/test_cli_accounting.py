@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,16 @@ def test_a_lone_surrogate_escape_in_jsonl_becomes_a_replacement_character(
     assert summary["accounting_ok"] is True
     rec = json.loads((tmp_path / "out" / "corpus.jsonl").read_text("utf-8"))
     assert rec["doc"] == "x\ufffd"
+
+
+def test_a_file_name_that_is_not_utf8_gets_a_replacement_character(tmp_path: Path) -> None:
+    # Linux hands Python such a name with lone surrogates, which UTF-8 output cannot hold.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with open(os.path.join(os.fsencode(corpus), b"caf\xe9.txt"), "wb") as f:
+        f.write("キエフの記事\n".encode())
+    summary = normalise([str(corpus)], tmp_path / "out")
+    assert texts(tmp_path / "out") == ["キーウの記事"]
+    assert summary["accounting_ok"] is True
+    rec = json.loads((tmp_path / "out" / "corpus.jsonl").read_text("utf-8"))
+    assert rec["doc"] == "caf\ufffd.txt"

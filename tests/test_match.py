@@ -239,8 +239,3 @@ def test_fast_renderer_on_the_shipped_glossary_and_sample_corpus(shipped: Matche
     for i, text in enumerate(lines):
         ref = render_segment("d", i, normalise_text(shipped, text), True)
         assert fast.render(b'"d"', i, text, False)[1:3] == ref
-
-
-def test_a_lone_surrogate_does_not_stop_the_scan() -> None:
-    found = _MATCHER.find("\ud800ブリンカーン\udfff")
-    assert [(m.start, m.end, m.pattern.form) for m in found] == [(1, 7, "ブリンカーン")]

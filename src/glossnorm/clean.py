@@ -173,7 +173,6 @@ _PROTECTED_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _PROTECTED_RANGE
     _space_makers()
 )
 _PROTECTED_RE = re.compile(f"[{_PROTECTED_CLASS}]+")
-_UNPROTECTED_RE = re.compile(f"[^{_PROTECTED_CLASS}]+")
 
 
 def _nfkc_unstable_bmp() -> str:

@@ -528,8 +528,6 @@ class DedupIndex:
         screened and verified for all its segments in one vectorised pass; only those the
         document itself adds are checked segment by segment.
         """
-        if self.cfg.mode == "exact" and not self._prior and not self._store_rows:
-            return self._exact_document(doc, segs)
         if self.cfg.mode != "near" or len(segs) < 2:
             return [self.check(doc, seg, fp) for seg, fp in segs]
         pre = self._prefetch([fp for _, fp in segs])
@@ -542,37 +540,6 @@ class DedupIndex:
             return out
         finally:
             self._pre = self._since = None
-
-    def _exact_document(
-        self, doc: str, segs: Sequence[tuple[int, Fingerprint]]
-    ) -> list[DupHit | None]:
-        """``check`` inlined for the commonest run: exact mode, in memory, nothing before.
-        A property test holds it to ``check`` segment by segment."""
-        run_exact = self._run_exact
-        run_keys = self._run_keys
-        st = self._docs.setdefault(doc, _DocState())
-        out: list[DupHit | None] = []
-        for seg, fp in segs:
-            if fp.length == 0:
-                out.append(None)
-                continue
-            if (doc, seg) in run_keys:  # a repeated id: the general path raises or reports
-                out.append(self.check(doc, seg, fp))
-                continue
-            st.total += 1
-            st.length += fp.length
-            kept = run_exact.get(fp.exact)
-            if kept is None:
-                self._next_id += 1
-                run_exact[fp.exact] = (doc, seg)
-                run_keys.add((doc, seg))
-                out.append(None)
-                continue
-            hit = DupHit("exact", kept[0], kept[1], 1.0)
-            if kept[0] != doc:
-                st.hits.setdefault(kept[0], []).append((seg, 1.0, fp.length))
-            out.append(hit)
-        return out
 
     def check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         """Is segment ``(doc, seg)`` a duplicate of a kept one? If not, keep (index) it.

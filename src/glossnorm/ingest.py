@@ -225,9 +225,6 @@ def _is_jsonl(name: str) -> bool:
     return name.lower().endswith(JSONL_SUFFIXES)
 
 
-_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
 def _records(
     lines: Iterable[tuple[int, str | None]],
     base_id: str,
@@ -267,10 +264,7 @@ def _records(
         if reason is not None:
             yield _problem(source, lineno, reason, "bad-record", opts)
             continue
-        # JSON can escape a lone surrogate ("\ud800"), which is not text: it cannot be
-        # written as UTF-8. It becomes U+FFFD, as an undecodable byte would.
-        text = _LONE_SURROGATE_RE.sub("\ufffd", obj[opts.text_field])
-        yield Document(_LONE_SURROGATE_RE.sub("\ufffd", doc_id), text, source, lineno, encoding)
+        yield Document(doc_id, obj[opts.text_field], source, lineno, encoding)
 
 
 def _text_lines(text: str) -> Iterator[tuple[int, str | None]]:
@@ -399,12 +393,24 @@ def iter_inputs(inputs: Sequence[str], opts: IngestOptions) -> Iterator[Document
     return _unique_ids(_iter_checked(checked, opts))
 
 
+# A lone surrogate is not text and cannot be written as UTF-8, yet it gets in: JSON may
+# escape one ("\ud800"), and a file name that is not UTF-8 is decoded with them.
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Problem]:
     """Give a repeated document id (two folders with the same relative path, a JSONL id
-    used twice) a ``~N`` suffix, so every output record traces back to one document."""
+    used twice) a ``~N`` suffix, so every output record traces back to one document.
+    Every document leaves ingest here: a lone surrogate in its id or text becomes U+FFFD,
+    as an undecodable byte does."""
     seen: dict[str, int] = {}
+    bad = _LONE_SURROGATE_RE
     for it in items:
         if isinstance(it, Document):
+            if bad.search(it.id) or bad.search(it.text):
+                it = dataclasses.replace(
+                    it, id=bad.sub("\ufffd", it.id), text=bad.sub("\ufffd", it.text)
+                )
             n = seen.get(it.id, 0) + 1
             seen[it.id] = n
             if n > 1:

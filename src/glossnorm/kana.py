@@ -193,13 +193,6 @@ def latin_phonetic(text: str) -> str:
     return _latin_simplify(text, drop_vowels=False)
 
 
-def phonetic_any(text: str) -> str:
-    """``phonetic`` for kana, ``latin_phonetic`` for Latin, '' otherwise."""
-    if is_latin(text):
-        return latin_phonetic(text)
-    return phonetic(text)
-
-
 # --------------------------------------------------------------------------- weighted distance
 
 VOWELS = frozenset("aiueo")

@@ -34,12 +34,7 @@ _LATIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 SEPARATOR = "・"
 NAME_JOINERS = frozenset("・=゠")  # may sit inside a katakana name (ジョー=バイデン)
 MIN_SPLIT_PART = 3  # shortest form allowed as a part when splitting a fused katakana run
-
 KATAKANA = _KATAKANA  # public name, for the separator rule in normalise
-
-
-def is_katakana(ch: str) -> bool:
-    return ch in _KATAKANA
 
 
 class Pattern(NamedTuple):
@@ -177,7 +172,6 @@ Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to ins
 # _SLOW: the form has rules (checked in _check); _SHORT: too short to be a part of a fused
 # katakana run, so a katakana neighbour refuses it outright.
 _KS, _KE, _LS, _LE, _SLOW, _SHORT, _UNKNOWN = 1, 2, 4, 8, 16, 32, 255
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class Matcher:
@@ -241,10 +235,7 @@ class Matcher:
         """
         if self._auto is None or not text:
             return []
-        try:
-            hits = self._auto.find_matches_as_indexes(text)
-        except UnicodeEncodeError:  # a lone surrogate (ingest never passes one): a stand-in
-            hits = self._auto.find_matches_as_indexes(_SURROGATE_RE.sub("\ufffd", text))
+        hits = self._auto.find_matches_as_indexes(text)  # text is valid Unicode (ingest)
         ok: list[Span] = []
         fused: list[Span] = []  # katakana-boundary refusals, for run splitting
         tokens: list[Span] = []  # waiting for the Sudachi check

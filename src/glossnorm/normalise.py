@@ -99,12 +99,6 @@ _KIND: dict[str, int] = {c: 1 for c in KATAKANA} | {
 _SEP = ("", SEPARATOR, " ")
 
 
-def _glue(a: str, b: str) -> str:
-    """The separator two adjacent characters need so they do not read as one word."""
-    k = _KIND.get(a, 0)
-    return _SEP[k] if k and k == _KIND.get(b, 0) else ""
-
-
 Item = tuple[int, int, str, "str | None", str]  # (start, end, prefix, target, form)
 
 
