@@ -32,6 +32,8 @@ CONTEXT_WINDOW = 16  # characters each side a before/after rule may look at
 SINGLE_FIELDS = ("type", "ja", "en", "note")
 MULTI_FIELDS = ("ja-var", "en-var", "reject")
 FLAGS = ("keep", "token", "headline", "infix")
+_SINGLE_SET = frozenset(SINGLE_FIELDS)
+_VARIANT_LANGS = {"ja-var": Lang.JA, "en-var": Lang.EN}
 
 _KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]+\Z")
 
@@ -290,14 +292,13 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     problems: list[str] = []
     drafts: list[_Draft] = []
     cur: _Draft | None = None
+    # Locals: a 100,000-entry glossary is a million lines, most of them plain variants.
+    single, langs, no_rule = _SINGLE_SET, _VARIANT_LANGS, _NO_RULE
     for no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line[0] == "#":
             continue
-        if line[0] != "[":
-            if cur is not None:
-                cur.end_line = no  # the next entry's header is not part of this block
-        else:
+        if line[0] == "[":
             if not line.endswith("]"):
                 problems.append(f"{path}:{no}: entry header must look like [id]")
                 cur = None
@@ -311,8 +312,10 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
             cur = _Draft(eid, Origin(path, no), end_line=no)
             drafts.append(cur)
             continue
+        if cur is not None:
+            cur.end_line = no  # the next entry's header is not part of this block
         key, colon, value = line.partition(":")
-        key, value = key.strip(), value.strip()
+        key, value = key.rstrip(), value.strip()  # the line is stripped: key has no lead
         if not colon:
             problems.append(f"{path}:{no}: expected 'field: value' or '[id]', got {line[:40]!r}")
             continue
@@ -321,7 +324,20 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
                 f"{path}:{no}: field {key!r} before any [id] header: start an entry first"
             )
             continue
-        if key in SINGLE_FIELDS:
+        lang = langs.get(key)
+        if lang is not None:
+            if value and "{" not in value:  # a plain form: what parse_variant would return
+                cur.variants.append(Variant(value, lang, no_rule, False, None, Origin(path, no)))
+                continue
+            try:
+                pv = parse_variant(value)
+            except ValueError as exc:
+                problems.append(f"{path}:{no}: {exc}")
+                continue
+            cur.variants.append(
+                Variant(pv.form, lang, pv.rule, pv.keep, pv.renamed, Origin(path, no))
+            )
+        elif key in single:
             if key in cur.fields:
                 first = cur.fields[key][1]
                 problems.append(
@@ -331,16 +347,6 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
             if not value and key != "note":
                 problems.append(f"{path}:{no}: empty {key!r} in [{cur.id}]: give a value")
             cur.fields[key] = (value, no)
-        elif key in ("ja-var", "en-var"):
-            lang = Lang.JA if key == "ja-var" else Lang.EN
-            try:
-                pv = parse_variant(value)
-            except ValueError as exc:
-                problems.append(f"{path}:{no}: {exc}")
-                continue
-            cur.variants.append(
-                Variant(pv.form, lang, pv.rule, pv.keep, pv.renamed, Origin(path, no))
-            )
         elif key == "reject":
             if not value:
                 problems.append(
@@ -452,12 +458,16 @@ def validate(entries: Sequence[Entry]) -> list[str]:
             claim(e, form, True, e.origin)
     for e in entries:
         for v in e.variants:
-            if _is_short(v.form) and not v.rule.has_context:
+            form = v.form
+            if len(form) < 3 and _is_short(form) and not v.rule.has_context:
                 problems.append(
-                    f"{v.origin or e.origin}: short variant {v.form!r} of [{e.id}] needs a "
+                    f"{v.origin or e.origin}: short variant {form!r} of [{e.id}] needs a "
                     "context rule: add {before=…}, {after=…}, {token} or {headline}"
                 )
-            claim(e, v.form, False, v.origin)
+            if form in owners:
+                claim(e, form, False, v.origin)
+            else:  # the common case, without the call (a large glossary has 500k forms)
+                owners[form] = (e, False, v.origin or e.origin)
         forms = set(e.forms()) if e.rejects else set()
         for r in e.rejects:
             if r in forms:
