@@ -226,3 +226,13 @@ def test_bracket_blanking_agrees_with_a_stack(text: str) -> None:
                         bad.append((base + i, lineno))
             bad.extend((s, lineno) for s in stack)
     assert unbalanced_brackets(text) == sorted(bad)
+
+
+_DOUBLED_PIECES = ["NATO", "G7", "a1", "A", "7", "B&B", "U.S", "ボラ", "・", "・", " ", "(", ")"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_DOUBLED_PIECES), max_size=8).map("".join))
+def test_doubled_hint_never_skips_a_doubled_term(text: str) -> None:
+    # The hint search is a shortcut: it may only skip texts the full pattern leaves alone.
+    assert collapse_doubled(text) == clean._DOUBLED_RE.subn(r"\1", text)

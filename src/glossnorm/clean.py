@@ -257,7 +257,8 @@ _JA = (
     "\U00020000-\U0003134f"
 )
 # any horizontal whitespace run other than exactly one plain space
-_BLANKS_RE = re.compile("[\t\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_CHARS = "\t\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+_BLANKS_RE = re.compile(f"[{_BLANK_CHARS}]+")
 # Literal-first patterns: the regex engine then skips ahead to the next space at C speed.
 _SPACES_RE = re.compile("  +")
 _TRAILING_RE = re.compile("  *\n")
@@ -267,7 +268,11 @@ _JA_SPACE_RE = re.compile(f" (?<=[{_JA}] )(?=[{_JA}])")
 
 def fix_whitespace(text: str) -> tuple[str, int]:
     """Collapse horizontal whitespace, strip line ends, drop spaces between Japanese."""
-    text, count = _BLANKS_RE.subn(" ", text)
+    count = 0
+    # One str.find per character is 2-3x faster than the class scan, and after NFKC
+    # (which maps all of them but TAB and U+1680 to a space) there is usually none.
+    if any(c in text for c in _BLANK_CHARS):
+        text, count = _BLANKS_RE.subn(" ", text)
     if " " not in text:
         return text, count
     for pattern, repl in ((_SPACES_RE, " "), (_TRAILING_RE, "\n"), (_LEADING_RE, "\n")):
@@ -298,9 +303,15 @@ _DOUBLED_RE = re.compile(  # class first, then the look-behind: fast scan
 )
 
 
+# What every doubled term contains: a letter or digit, ・, a letter. Japanese text is full
+# of ・ between katakana names; this literal-first search skips it at C speed, where the
+# full pattern tries a match at every Latin letter of the text (3x slower on news text).
+_DOUBLED_HINT_RE = re.compile("・(?<=[A-Za-z0-9]・)[A-Za-z]")
+
+
 def collapse_doubled(text: str) -> tuple[str, int]:
     """``NATO・NATO`` -> ``NATO``: an MT artefact where a gloss repeats the term."""
-    if "・" not in text:
+    if _DOUBLED_HINT_RE.search(text) is None:
         return text, 0
     return _DOUBLED_RE.subn(r"\1", text)
 
