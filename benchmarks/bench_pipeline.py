@@ -19,11 +19,14 @@ gen_glossary.py; both are generated on first use into ``benchmarks/_work/``):
     says so;
 (d) glossnorm with 100 / 10,000 / 100,000 entries (same text);
 (e) ``workers=2`` against ``workers=1`` (10,000 entries): speed-up and a byte comparison of
-    every output file;
+    every output file, next to this machine's two-core ceiling (a CPU-bound loop in two
+    processes against one);
 (f) peak RSS of a fresh subprocess per corpus size (``--rss-mb``, default 10 and 50), read
     from ``resource.getrusage`` (self and children), and its growth.
 
-The baselines' untimed setup makes every ratio conservative. Timings are printed, never
+The glossnorm rows of (a), (d) and (e) run ``--repeat`` times (default 3), interleaved, and
+the fastest run is reported: this shared machine drifts by 10-30% between runs. The
+baselines' untimed setup makes every ratio conservative. Timings are printed, never
 asserted; this script is not part of the test suite.
 """
 
