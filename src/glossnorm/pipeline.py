@@ -39,7 +39,7 @@ from glossnorm.segment import split_segments
 
 DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
-CHUNK_CHARS = 200_000
+CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about this many chars
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
 
@@ -61,7 +61,7 @@ class Options:
 SegmentResult = tuple[int, int, tuple[str, ...], int, "str | None", "Fingerprint | None"]
 
 
-class DocResult(NamedTuple):  # pickled back from the workers: a tuple is cheapest
+class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a segment's) is noise
     """A document's segments; the output lines of its content segments travel joined
     (one bytes and one str per document), since nearly all of them are kept."""
 
