@@ -123,6 +123,23 @@ def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
+def test_spawned_workers_give_identical_bytes(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where fork does not exist (Windows), each worker is spawned and builds its own stage
+    # from the pickled glossary: that path must write the same bytes too.
+    import multiprocessing
+
+    for i in range(6):
+        (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")
+    base = ["normalise", str(corpus), "--glossary", MINI, "--dedup", "near"]
+    assert _run([*base, "--out", str(tmp_path / "w1"), "--workers", "1"])[0] == 0
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert _run([*base, "--out", str(tmp_path / "w2"), "--workers", "2"])[0] == 0
+    for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes()
+
+
 def test_refuses_non_empty_out_without_force(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -230,7 +230,7 @@ def _iter_parallel(
     fork = "fork" in multiprocessing.get_all_start_methods()
     if fork:
         _STAGE = _frozen_stage(glossary, opts)
-    ctx = multiprocessing.get_context("fork" if fork else None)
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
     try:
         with ProcessPoolExecutor(
             max_workers=opts.workers,
