@@ -305,7 +305,7 @@ _DOUBLED_RE = re.compile(  # class first, then the look-behind: fast scan
 
 # What every doubled term contains: a letter or digit, ・, a letter. Japanese text is full
 # of ・ between katakana names; this literal-first search skips it at C speed, where the
-# full pattern tries a match at every Latin letter of the text (3x slower on news text).
+# full pattern tries a match at every Latin letter (benchmark corpus: 0.5 vs 6.5 ms/MB).
 _DOUBLED_HINT_RE = re.compile("・(?<=[A-Za-z0-9]・)[A-Za-z]")
 
 
