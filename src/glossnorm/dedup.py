@@ -515,7 +515,9 @@ class DedupIndex:
         # check_document: verified near candidates of the current segment from the index
         # as it stood before its document, and the rows its document added since.
         self._pre: _Prefetched | None = None
-        self._since: list[tuple[int, frozenset[int]]] | None = None
+        # (band key -> rows: looking the keys up, not scanning the rows, keeps a document
+        # of 50,000 segments linear.)
+        self._since: dict[int, list[int]] | None = None
 
     # -- checking ------------------------------------------------------------------------
 
@@ -531,7 +533,7 @@ class DedupIndex:
         if self.cfg.mode != "near" or len(segs) < 2:
             return [self.check(doc, seg, fp) for seg, fp in segs]
         pre = self._prefetch([fp for _, fp in segs])
-        self._since = []
+        self._since = {}
         try:
             out = []
             for (seg, fp), got in zip(segs, pre, strict=True):
@@ -609,8 +611,9 @@ class DedupIndex:
             ids, agree, sims = self._pre
             alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
             ids, agree, sims = ids[alive], agree[alive], sims[alive]
-            since = [rid for rid, keys in self._since if not keys.isdisjoint(self._klist)]
-            if since:  # kept earlier in this document
+            since_by_key = self._since
+            since = [rid for k in self._klist if k in since_by_key for rid in since_by_key[k]]
+            if since:  # kept earlier in this document (an id once per shared key)
                 more_ids, more_agree = self._lsh.candidates_among(since, fp.minhash, lo, hi)
                 ids = np.concatenate((ids, more_ids))
                 agree = np.concatenate((agree, more_agree))
@@ -737,7 +740,8 @@ class DedupIndex:
             self._buf_sh[rid] = (doc, seg, sh)
             stored = self._lsh.add(rid, sig, nsh, self._klist or self._band_keys(fp))
             if self._since is not None:
-                self._since.append((rid, frozenset(stored)))
+                for k in stored:
+                    self._since.setdefault(k, []).append(rid)
         elif self._store_rows:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)
