@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glossnorm import dedup
 from glossnorm import minhash as mh
 from glossnorm.dedup import (
     DedupConfig,
@@ -422,6 +423,8 @@ def test_checking_a_document_at_once_gives_the_sequential_verdicts(
     # With an index file, a second run sees the documents again with their paragraphs
     # rotated: rows of the first run are replaced while their document is being checked.
     runs = [docs, [p[1:] + p[:1] for p in docs]] if with_file else [docs]
+    # A long document is prefetched in slices: slicing must not change a verdict either.
+    batch = data.draw(st.sampled_from([1, 2, dedup.PREFETCH_BATCH]))
     results = []
     for batched in (False, True):
         path = tmp_path_factory.mktemp("idx") / "i.sqlite"
@@ -431,7 +434,11 @@ def test_checking_a_document_at_once_gives_the_sequential_verdicts(
                 for d, paras in enumerate(corpus):
                     items = list(enumerate(fingerprints(paras, cfg)))
                     if batched:
-                        verdicts.append(idx.check_document(f"d{d}", items))
+                        saved, dedup.PREFETCH_BATCH = dedup.PREFETCH_BATCH, batch
+                        try:
+                            verdicts.append(idx.check_document(f"d{d}", items))
+                        finally:
+                            dedup.PREFETCH_BATCH = saved
                     else:
                         verdicts.append([idx.check(f"d{d}", s, fp) for s, fp in items])
                     verdicts.append(idx.end_document(f"d{d}"))

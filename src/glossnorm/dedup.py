@@ -64,6 +64,9 @@ BUCKET_CAP = 64
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
 # (0.3-0.45), so it is among them; the cost of a check no longer grows with the crowd.
 VERIFY_TOP = 16
+# Segments prefetched together: the pass holds a signature row (num_perm x 4 bytes) per
+# (segment, candidate) pair, so a document of 50,000 segments is taken in slices.
+PREFETCH_BATCH = 256
 
 FORMAT = "glossnorm-dedup"
 FORMAT_VERSION = "2"  # 2: MinHash without the additive term
@@ -532,7 +535,13 @@ class DedupIndex:
         """
         if self.cfg.mode != "near" or len(segs) < 2:
             return [self.check(doc, seg, fp) for seg, fp in segs]
-        pre = self._prefetch([fp for _, fp in segs])
+        fps = [fp for _, fp in segs]
+        # All slices before any check: each sees the index as it stood before the document.
+        pre = [
+            got
+            for start in range(0, len(fps), PREFETCH_BATCH)
+            for got in self._prefetch(fps[start : start + PREFETCH_BATCH])
+        ]
         self._since = {}
         try:
             out = []
