@@ -258,8 +258,10 @@ class _Lsh:
         self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
         self.keys = np.empty(0, dtype=np.int64)
         self.ids = np.empty(0, dtype=np.int64)
-        self.first: dict[int, int] = {}  # band key -> first id added this session
-        self.more: dict[int, list[int]] = {}  # band key -> further ids, when shared
+        # band key -> the id added under it this session, or the ids (up to BUCKET_CAP)
+        # once shared: one probe per key (the maps hold millions of keys; every probe is a
+        # cache miss), and no list for the keys that are never shared.
+        self.buckets: dict[int, int | list[int]] = {}
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
         # ~2e-4 (one at the weakest copies measured, J = 0.6, ~1e-9), while same-story pairs
         # that share a sentence (J ~ 0.3) mostly stop here instead of being verified.
@@ -293,19 +295,18 @@ class _Lsh:
         self._grow(rid)
         self.sigs[rid] = np.frombuffer(sig, dtype="<u4")
         self.nsh[rid] = nsh
-        first = self.first
-        shared = [k for k in keys if k in first]
-        if not shared:  # the common case
-            first.update(dict.fromkeys(keys, rid))
+        buckets = self.buckets
+        if not any([k in buckets for k in keys]):  # the common case
+            buckets.update(dict.fromkeys(keys, rid))
             return keys
-        more = self.more
         stored = []
         for k in keys:
-            if k not in first:
-                first[k] = rid
-            elif (ids := more.get(k)) is None:
-                more[k] = [rid]
-            elif len(ids) < BUCKET_CAP - 1:
+            ids = buckets.get(k)
+            if ids is None:
+                buckets[k] = rid
+            elif isinstance(ids, int):
+                buckets[k] = [ids, rid]
+            elif len(ids) < BUCKET_CAP:
                 ids.append(rid)
             else:
                 continue
@@ -319,13 +320,14 @@ class _Lsh:
     def band_ids(self, klist: list[int]) -> list[int]:
         """Ids of the kept segments that share a band key with ``klist``; an id appears
         once per shared key (callers deduplicate with numpy, cheaper than a set here)."""
-        out = [i for i in map(self.first.get, klist) if i is not None]
-        more = self.more
-        if more:  # (not ``more.keys() & klist``: that copies every key of the run)
-            for k in klist:
-                ids = more.get(k)
-                if ids is not None:
-                    out += ids
+        out: list[int] = []
+        for ids in map(self.buckets.get, klist):
+            if ids is None:
+                continue
+            if isinstance(ids, int):
+                out.append(ids)
+            else:
+                out += ids
         if len(self.keys):
             keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
