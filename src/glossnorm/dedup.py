@@ -64,7 +64,7 @@ BUCKET_CAP = 64
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
 # (0.3-0.45), so it is among them; the cost of a check no longer grows with the crowd.
 VERIFY_TOP = 16
-# Segments prefetched together: the pass holds a signature row (num_perm x 4 bytes) per
+# Segments prefetched together: the pass holds a signature row and a few int64 arrays per
 # (segment, candidate) pair, so a document of 50,000 segments is taken in slices.
 PREFETCH_BATCH = 256
 
