@@ -3,6 +3,7 @@ the parts put back together must be exactly the document's result."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -85,5 +86,7 @@ def test_one_long_file_is_shared_out_and_gives_identical_bytes(
         res = runner.invoke(app, [*args, "--workers", w, "--dedup", "near"])
         assert res.exit_code == 0, res.output
     assert cut == ["one.txt"]  # the long document went through the parts path, once
+    summary = json.loads((tmp_path / "2" / "summary.json").read_text("utf-8"))
+    assert summary["duplicates"] >= 600 and summary["changes"] > 0  # the second half, at least
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
