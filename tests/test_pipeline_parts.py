@@ -46,8 +46,8 @@ texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map
 @given(texts, st.sampled_from([1, 15, 60, 10**9]))
 def test_parts_merge_to_the_document_result(text: str, part_chars: int) -> None:
     doc = Document(id="d.txt", text=text, source="d.txt")
-    cleaned, parts = document_parts(doc, part_chars)
-    merged = merge_parts(cleaned, [process_segments(STAGE, doc.id, p) for p in parts])
+    steps, notes, parts = document_parts(doc, part_chars)
+    merged = merge_parts(steps, notes, [process_segments(STAGE, doc.id, p) for p in parts])
     assert merged == process_document(STAGE, doc)
 
 
@@ -55,9 +55,9 @@ def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
     doc = Document(
         id="d.txt", text="会談した。\nSource link\nSource link\n拒否した。", source="d.txt"
     )
-    cleaned, parts = document_parts(doc, 1)  # one segment per part
+    steps, notes, parts = document_parts(doc, 1)  # one segment per part
     assert len(parts) == 4
-    merged = merge_parts(cleaned, [process_segments(STAGE, doc.id, p) for p in parts])
+    merged = merge_parts(steps, notes, [process_segments(STAGE, doc.id, p) for p in parts])
     assert merged.lines.split("\n") == ["会談した。", "拒否した。"]
     assert merged == process_document(STAGE, doc)
 
@@ -70,22 +70,23 @@ def test_one_long_file_is_shared_out_and_gives_identical_bytes(
     body = "\n".join(f"{line}{i}" for i in range(300) for line in LINES[:4])
     (src / "one.txt").write_text(body + "\n" + body, encoding="utf-8")  # second half: duplicates
     (src / "short.txt").write_text(LINES[0], encoding="utf-8")
-    cut: list[str] = []
-    real = pipeline.document_parts
+    merged: list[int] = []  # parts per document merged in this (the main) process
+    real = pipeline.merge_parts
 
-    def spy(doc: Document, part_chars: int) -> object:
-        cut.append(doc.id)
-        return real(doc, part_chars)
+    def spy(steps: object, notes: object, parts: list[pipeline.Part]) -> object:
+        if len(parts) > 1:  # one part: a whole document (the 1-worker run does those here)
+            merged.append(len(parts))
+        return real(steps, notes, parts)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "CHUNK_CHARS", 500)
     monkeypatch.setattr(pipeline, "LONG_DOC_CHARS", 2000)
-    monkeypatch.setattr(pipeline, "document_parts", spy)
+    monkeypatch.setattr(pipeline, "merge_parts", spy)
     runner = CliRunner()
     for w in ("1", "2"):
         args = ["normalise", str(src), "--glossary", MINI, "--out", str(tmp_path / w)]
         res = runner.invoke(app, [*args, "--workers", w, "--dedup", "near"])
         assert res.exit_code == 0, res.output
-    assert cut == ["one.txt"]  # the long document went through the parts path, once
+    assert len(merged) == 1 and merged[0] > 10  # the long document went out in parts, once
     summary = json.loads((tmp_path / "2" / "summary.json").read_text("utf-8"))
     assert summary["duplicates"] >= 600 and summary["changes"] > 0  # the second half, at least
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):

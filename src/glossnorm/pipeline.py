@@ -21,7 +21,7 @@ from typing import NamedTuple
 import orjson
 
 from glossnorm.boilerplate import BoilerplateRules
-from glossnorm.clean import CleanResult, clean_text
+from glossnorm.clean import clean_text
 from glossnorm.dedup import (
     DedupConfig,
     DedupIndex,
@@ -40,10 +40,10 @@ from glossnorm.segment import split_segments
 DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
 CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about this many chars
-# A document longer than this is cleaned on the main side and its segments shared out in
-# parts of CHUNK_CHARS: otherwise one worker processes a one-file corpus while the others
-# wait (20 MB in one file: 2 workers 5.1 s, 1 worker 3.9 s). Below it, documents go
-# whole: cleaning them in the workers is worth more (20 files of 1 MB: 2.7 s vs 2.8 s).
+# A document longer than this is cleaned and cut by one worker, and its segments are then
+# shared out in parts of CHUNK_CHARS: otherwise one worker processes a one-file corpus
+# while the others wait (20 MB in one file: 2 workers 5.1 s, 1 worker 3.9 s). Shorter
+# documents go whole (the round trip costs more than it saves).
 LONG_DOC_CHARS = 1_000_000
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
@@ -157,7 +157,7 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
     normalise → render → fingerprint."""
     cleaned = clean_text(doc.text)
     segs = [(s.index, s.text, s.headline) for s in split_segments(doc.id, cleaned.text)]
-    return merge_parts(cleaned, [process_segments(stage, doc.id, segs)])
+    return merge_parts(cleaned.steps, cleaned.notes, [process_segments(stage, doc.id, segs)])
 
 
 SegmentItem = tuple[int, str, bool]  # (index in the document, text, headline)
@@ -200,22 +200,32 @@ def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> 
     return Part(tuple(out), records, "\n".join([r.line for _, r in content]))
 
 
-def merge_parts(cleaned: CleanResult, parts: Sequence[Part]) -> DocResult:
-    """A document's result from its parts, in order."""
+def merge_parts(
+    clean_steps: tuple[tuple[str, int], ...], notes: tuple[str, ...], parts: Sequence[Part]
+) -> DocResult:
+    """A document's result from its cleaning and its parts, in order."""
     if len(parts) == 1:
         (part,) = parts
-        return DocResult(part.segments, cleaned.steps, cleaned.notes, part.records, part.lines)
+        return DocResult(part.segments, clean_steps, notes, part.records, part.lines)
     return DocResult(
         tuple(sr for p in parts for sr in p.segments),
-        cleaned.steps,
-        cleaned.notes,
+        clean_steps,
+        notes,
         b"".join([p.records for p in parts]),
         # a part without content segments has no lines (content lines are never empty)
         "\n".join([p.lines for p in parts if p.records]),
     )
 
 
-def document_parts(doc: Document, part_chars: int) -> tuple[CleanResult, list[list[SegmentItem]]]:
+class Cut(NamedTuple):
+    """A long document cleaned and cut into runs of whole segments."""
+
+    clean_steps: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+    parts: list[list[SegmentItem]]
+
+
+def document_parts(doc: Document, part_chars: int) -> Cut:
     """A long document cleaned and cut into runs of whole segments of about
     ``part_chars`` characters, so that several workers can share it."""
     cleaned = clean_text(doc.text)
@@ -227,12 +237,16 @@ def document_parts(doc: Document, part_chars: int) -> tuple[CleanResult, list[li
             size = 0
         parts[-1].append((s.index, s.text, s.headline))
         size += len(s.text)
-    return cleaned, parts
+    return Cut(cleaned.steps, cleaned.notes, parts)
 
 
 def _process_chunk(docs: Sequence[Document]) -> list[DocResult]:
     assert _STAGE is not None, "worker not initialised"
     return [process_document(_STAGE, d) for d in docs]
+
+
+def _cut_document(doc: Document, part_chars: int) -> Cut:
+    return document_parts(doc, part_chars)
 
 
 def _process_part(doc_id: str, segs: Sequence[SegmentItem]) -> Part:
@@ -310,37 +324,64 @@ def _iter_parallel(
             window: deque[tuple[list[Document | Problem], _InFlight]] = deque()
             chunks = _chunks(iter_inputs(inputs, opts.ingest))
             limit = opts.workers * WINDOW_PER_WORKER
-            while True:
-                while len(window) < limit and (chunk := next(chunks, None)) is not None:
-                    window.append((chunk, _submit(pool, chunk)))
-                if not window:
-                    break
-                chunk, flight = window.popleft()
-                if isinstance(flight, Future):
+            try:
+                while True:
+                    while len(window) < limit and (chunk := next(chunks, None)) is not None:
+                        window.append((chunk, _submit(pool, chunk)))
+                    for _, flight in window:  # long documents cut since: share them out
+                        if isinstance(flight, _LongDoc) and flight.is_cut():
+                            flight.share_out(pool)
+                    if not window:
+                        break
+                    chunk, flight = window.popleft()
+                    if isinstance(flight, _LongDoc):
+                        (doc,) = chunk
+                        assert isinstance(doc, Document)
+                        yield doc, flight.result(pool)
+                        continue
                     results = iter(flight.result())
                     for it in chunk:
                         yield it if isinstance(it, Problem) else (it, next(results))
-                else:
-                    (doc,) = chunk
-                    cleaned, parts = flight
-                    assert isinstance(doc, Document)
-                    yield doc, merge_parts(cleaned, [f.result() for f in parts])
+            except BaseException:  # a failure, or the consumer stopped: drop queued work
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     finally:
         _STAGE = None
 
 
-# A chunk's results, or a long document's cleaning and the results of its parts.
-_InFlight = Future[list[DocResult]] | tuple[CleanResult, list[Future[Part]]]
+class _LongDoc:
+    """A long document in flight: one worker cleans and cuts it, then its parts are shared
+    out among all of them (see LONG_DOC_CHARS)."""
+
+    def __init__(self, doc_id: str, cut: Future[Cut]) -> None:
+        self.doc_id = doc_id
+        self.cut: Future[Cut] | None = cut  # dropped once shared out: it holds the text
+        self.clean: tuple[tuple[tuple[str, int], ...], tuple[str, ...]] = ((), ())
+        self.parts: list[Future[Part]] = []
+
+    def is_cut(self) -> bool:
+        return self.cut is not None and self.cut.done()
+
+    def share_out(self, pool: ProcessPoolExecutor) -> None:
+        if self.cut is not None:
+            steps, notes, parts = self.cut.result()
+            self.cut = None
+            self.clean = (steps, notes)
+            self.parts = [pool.submit(_process_part, self.doc_id, part) for part in parts]
+
+    def result(self, pool: ProcessPoolExecutor) -> DocResult:
+        self.share_out(pool)
+        return merge_parts(*self.clean, [f.result() for f in self.parts])
+
+
+_InFlight = Future[list[DocResult]] | _LongDoc  # a chunk's results, or a long document
 
 
 def _submit(pool: ProcessPoolExecutor, chunk: list[Document | Problem]) -> _InFlight:
-    """Send a chunk to the workers; a long document is cleaned and cut into segments
-    here, and its segments are shared out in parts (see LONG_DOC_CHARS)."""
-    if len(chunk) == 1 and _is_long(chunk[0]):
-        doc = chunk[0]
+    """Send a chunk to the workers; a long document goes alone, to be cut first."""
+    if len(chunk) == 1 and _is_long(doc := chunk[0]):
         assert isinstance(doc, Document)
-        cleaned, parts = document_parts(doc, CHUNK_CHARS)
-        return cleaned, [pool.submit(_process_part, doc.id, part) for part in parts]
+        return _LongDoc(doc.id, pool.submit(_cut_document, doc, CHUNK_CHARS))
     return pool.submit(_process_chunk, [d for d in chunk if isinstance(d, Document)])
 
 
