@@ -255,7 +255,7 @@ class _Lsh:
     def __init__(self, num_perm: int, bands: int, rows: int, threshold: float) -> None:
         self.bands, self.rows = bands, rows
         # row = segs.id: the low byte of each MinHash value. The screen only estimates
-        # agreement, and a chance agreement of one byte in 256 moves the estimate by 0.2%
+        # agreement, and a chance agreement of one byte in 256 moves the estimate by 0.4%
         # of (1 - J); a quarter of the memory and of the bytes compared per candidate.
         self.sigs = np.zeros((0, num_perm), dtype=np.uint8)
         self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
@@ -292,17 +292,15 @@ class _Lsh:
         self.keys = flat[order]
         self.ids = np.repeat(ids, self.bands)[order]
 
-    def add(self, rid: int, sig: bytes, nsh: int, keys: list[int]) -> list[int]:
-        """Index ``rid`` under its band keys; returns the keys it is findable by (all of
-        them, but those whose bucket was full)."""
+    def add(self, rid: int, sig: bytes, nsh: int, keys: list[int]) -> None:
+        """Index ``rid`` under its band keys (but those whose bucket is full)."""
         self._grow(rid)
         self.sigs[rid] = np.frombuffer(sig, dtype="<u4").astype(np.uint8)
         self.nsh[rid] = nsh
         buckets = self.buckets
         if not any([k in buckets for k in keys]):  # the common case
             buckets.update(dict.fromkeys(keys, rid))
-            return keys
-        stored = []
+            return
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
@@ -311,10 +309,6 @@ class _Lsh:
                 buckets[k] = [ids, rid]
             elif len(ids) < BUCKET_CAP:
                 ids.append(rid)
-            else:
-                continue
-            stored.append(k)
-        return stored
 
     def remove(self, rid: int) -> None:
         if rid < len(self.nsh):
@@ -338,6 +332,20 @@ class _Lsh:
             right = np.minimum(right, left + BUCKET_CAP)
             for i in np.flatnonzero(right > left).tolist():
                 out += self.ids[left[i] : right[i]].tolist()
+        return out
+
+    def band_ids_since(self, klist: list[int], first: int) -> list[int]:
+        """``band_ids`` among the ids from ``first`` on, added this session (an id once
+        per shared key)."""
+        out: list[int] = []
+        for ids in map(self.buckets.get, klist):
+            if ids is None:
+                continue
+            if isinstance(ids, int):
+                if ids >= first:
+                    out.append(ids)
+            elif ids[-1] >= first:  # ids ascend
+                out += [i for i in ids if i >= first]
         return out
 
     def screen(
@@ -523,9 +531,10 @@ class DedupIndex:
         # check_document: verified near candidates of the current segment from the index
         # as it stood before its document, and the rows its document added since.
         self._pre: _Prefetched | None = None
-        # (band key -> rows: looking the keys up, not scanning the rows, keeps a document
-        # of 50,000 segments linear.)
-        self._since: dict[int, list[int]] | None = None
+        # (The rows its document added are those of the LSH buckets from the document's
+        # first id on: looked up by band key, not scanned, so that a document of 50,000
+        # segments stays linear, and with no copy of its keys.)
+        self._since: int | None = None
 
     # -- checking ------------------------------------------------------------------------
 
@@ -535,8 +544,8 @@ class DedupIndex:
         """``check`` for each segment of one document, in order: the same verdicts.
 
         The near candidates among the segments kept before this document are found,
-        screened and verified for all its segments in one vectorised pass; only those the
-        document itself adds are checked segment by segment.
+        screened and verified for all its segments in vectorised passes (PREFETCH_BATCH
+        segments each); only those the document itself adds are checked segment by segment.
         """
         if self.cfg.mode != "near" or len(segs) < 2:
             return [self.check(doc, seg, fp) for seg, fp in segs]
@@ -547,7 +556,7 @@ class DedupIndex:
             for start in range(0, len(fps), PREFETCH_BATCH)
             for got in self._prefetch(fps[start : start + PREFETCH_BATCH])
         ]
-        self._since = {}
+        self._since = self._next_id
         try:
             out = []
             for (seg, fp), got in zip(segs, pre, strict=True):
@@ -625,8 +634,7 @@ class DedupIndex:
             ids, agree, sims = self._pre
             alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
             ids, agree, sims = ids[alive], agree[alive], sims[alive]
-            since_by_key = self._since
-            since = [rid for k in self._klist if k in since_by_key for rid in since_by_key[k]]
+            since = self._lsh.band_ids_since(self._klist, self._since)
             if since:  # kept earlier in this document (an id once per shared key)
                 more_ids, more_agree = self._lsh.candidates_among(since, fp.minhash, lo, hi)
                 ids = np.concatenate((ids, more_ids))
@@ -752,10 +760,7 @@ class DedupIndex:
             if self._store_rows:
                 self._buf.append((rid, doc, seg, fp.exact, nsh, sig, sh))
             self._buf_sh[rid] = (doc, seg, sh)
-            stored = self._lsh.add(rid, sig, nsh, self._klist or self._band_keys(fp))
-            if self._since is not None:
-                for k in stored:
-                    self._since.setdefault(k, []).append(rid)
+            self._lsh.add(rid, sig, nsh, self._klist or self._band_keys(fp))
         elif self._store_rows:
             self._buf.append((rid, doc, seg, fp.exact, 0, None, None))
         self._run_exact[fp.exact] = (doc, seg)
