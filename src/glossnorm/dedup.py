@@ -265,6 +265,7 @@ class _Lsh:
         # once shared: one probe per key (the maps hold millions of keys; every probe is a
         # cache miss), and no list for the keys that are never shared.
         self.buckets: dict[int, int | list[int]] = {}
+        self.removed = 0  # rows removed so far (a prefetch is stale once this moves)
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
         # ~2e-4 (one at the weakest copies measured, J = 0.6, ~1e-9), while same-story pairs
         # that share a sentence (J ~ 0.3) mostly stop here instead of being verified.
@@ -313,6 +314,7 @@ class _Lsh:
     def remove(self, rid: int) -> None:
         if rid < len(self.nsh):
             self.nsh[rid] = 0
+            self.removed += 1
 
     def band_ids(self, klist: list[int]) -> list[int]:
         """Ids of the kept segments that share a band key with ``klist``; an id appears
@@ -404,7 +406,14 @@ def _best_first(agree: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt
 
 
 # (candidate ids ascending, signature agreement, exact Jaccard or NaN if not verified yet)
-_Prefetched = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+# (ids, agreement, exact similarity or NaN, the verdict if the document changes nothing:
+# the best verified (id, similarity) at or above the threshold, or None)
+_Prefetched = tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    "tuple[int, float] | None",
+]
 
 
 @dataclass
@@ -535,6 +544,7 @@ class DedupIndex:
         # first id on: looked up by band key, not scanned, so that a document of 50,000
         # segments stays linear, and with no copy of its keys.)
         self._since: int | None = None
+        self._removed_at = 0
 
     # -- checking ------------------------------------------------------------------------
 
@@ -557,6 +567,7 @@ class DedupIndex:
             for got in self._prefetch(fps[start : start + PREFETCH_BATCH])
         ]
         self._since = self._next_id
+        self._removed_at = self._lsh.removed
         try:
             out = []
             for (seg, fp), got in zip(segs, pre, strict=True):
@@ -631,10 +642,21 @@ class DedupIndex:
         lo, hi = math.floor(n * t - 1e-9), math.ceil(n / t + 1e-9)
         self._klist = self._band_keys(fp)
         if self._pre is not None and self._since is not None:
-            ids, agree, sims = self._pre
+            ids, agree, sims, best = self._pre
+            since = (
+                self._lsh.band_ids_since(self._klist, self._since)
+                if self._next_id > self._since
+                else []
+            )
+            if not since and self._lsh.removed == self._removed_at:
+                # Nothing this document did touches the prefetched candidates: the
+                # prefetch's verdict is the one the steps below would reach.
+                if best is None:
+                    return None
+                cdoc, cseg, _ = self._rows([best[0]])[0]
+                return DupHit("near", cdoc, int(cseg), best[1])
             alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
             ids, agree, sims = ids[alive], agree[alive], sims[alive]
-            since = self._lsh.band_ids_since(self._klist, self._since)
             if since:  # kept earlier in this document (an id once per shared key)
                 more_ids, more_agree = self._lsh.candidates_among(since, fp.minhash, lo, hi)
                 ids = np.concatenate((ids, more_ids))
@@ -738,9 +760,23 @@ class DedupIndex:
             inter = seen[ends] - seen[ends - lens]
             union = qn[vq] + lens - inter
             sims[verify] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        # Each query's verdict as _find reaches it: among the verified pairs (those it
+        # would verify), the most similar at or above the threshold, ties to the lowest id.
+        good = np.flatnonzero(sims >= t)  # (NaN: not verified, never good)
+        best: dict[int, tuple[int, float]] = {}
+        if len(good):
+            order = good[np.lexsort((cand[good], -sims[good], qpos[good]))]
+            head = order[np.concatenate(([True], qpos[order][1:] != qpos[order][:-1]))]
+            best = dict(
+                zip(
+                    qpos[head].tolist(),
+                    zip(cand[head].tolist(), sims[head].tolist(), strict=True),
+                    strict=True,
+                )
+            )
         for j, q in enumerate(queries):
             a, b = split[j], split[j + 1]
-            out[q] = (cand[a:b], agree[a:b], sims[a:b])
+            out[q] = (cand[a:b], agree[a:b], sims[a:b], best.get(j))
         return out
 
     def _band_keys(self, fp: Fingerprint) -> list[int]:
