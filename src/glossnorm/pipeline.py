@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -155,9 +156,8 @@ def _frozen_stage(glossary: Glossary, opts: Options) -> Stage:
 def process_document(stage: Stage, doc: Document) -> DocResult:
     """The pure per-document part of the pipeline: clean → segment → boilerplate →
     normalise → render → fingerprint."""
-    cleaned = clean_text(doc.text)
-    segs = [(s.index, s.text, s.headline) for s in split_segments(doc.id, cleaned.text)]
-    return merge_parts(cleaned.steps, cleaned.notes, [process_segments(stage, doc.id, segs)])
+    steps, notes, (segs,) = document_parts(doc, sys.maxsize)  # one part: the whole document
+    return merge_parts(steps, notes, [process_segments(stage, doc.id, segs)])
 
 
 SegmentItem = tuple[int, str, bool]  # (index in the document, text, headline)
@@ -226,8 +226,8 @@ class Cut(NamedTuple):
 
 
 def document_parts(doc: Document, part_chars: int) -> Cut:
-    """A long document cleaned and cut into runs of whole segments of about
-    ``part_chars`` characters, so that several workers can share it."""
+    """A document cleaned and cut into runs of whole segments of about ``part_chars``
+    characters, so that several workers can share a long one."""
     cleaned = clean_text(doc.text)
     parts: list[list[SegmentItem]] = [[]]
     size = 0
@@ -243,10 +243,6 @@ def document_parts(doc: Document, part_chars: int) -> Cut:
 def _process_chunk(docs: Sequence[Document]) -> list[DocResult]:
     assert _STAGE is not None, "worker not initialised"
     return [process_document(_STAGE, d) for d in docs]
-
-
-def _cut_document(doc: Document, part_chars: int) -> Cut:
-    return document_parts(doc, part_chars)
 
 
 def _process_part(doc_id: str, segs: Sequence[SegmentItem]) -> Part:
@@ -381,7 +377,7 @@ def _submit(pool: ProcessPoolExecutor, chunk: list[Document | Problem]) -> _InFl
     """Send a chunk to the workers; a long document goes alone, to be cut first."""
     if len(chunk) == 1 and _is_long(doc := chunk[0]):
         assert isinstance(doc, Document)
-        return _LongDoc(doc.id, pool.submit(_cut_document, doc, CHUNK_CHARS))
+        return _LongDoc(doc.id, pool.submit(document_parts, doc, CHUNK_CHARS))
     return pool.submit(_process_chunk, [d for d in chunk if isinstance(d, Document)])
 
 
