@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from glossnorm.errors import GlossaryError
 from glossnorm.glossary import (
+    Glossary,
     default_glossary_path,
     load_glossary,
     parse_text,
+    paused_gc,
     render_entry,
     validate,
 )
@@ -58,6 +60,7 @@ def test_variant_under_two_entries_names_file_and_line() -> None:
     probs = problems_of(text)
     assert len(probs) == 1
     assert "t.gloss:11" in probs[0] and "'ウウウ'" in probs[0] and "[a]" in probs[0]
+    assert "(t.gloss:5)" in probs[0]  # where [a] claimed it: its variant line
 
 
 def test_variant_equal_to_other_canonical() -> None:
@@ -137,6 +140,45 @@ def test_shipped_glossary_validates() -> None:
         pytest.skip("the shipped glossary is not written yet")
     g = load_glossary(None)
     assert len(g) > 0
+
+
+def _index(g: Glossary) -> dict[str, str]:
+    forms = {f for e in g.entries for f in e.forms()}
+    return {f: owner.id for f in forms if (owner := g.owner(f)) is not None}
+
+
+def test_loaded_form_index_is_the_one_built_from_entries() -> None:
+    # load_glossary reuses validation's map (canonical forms claimed first); for a valid
+    # glossary it must give every form the owner Glossary.of finds in entry order.
+    for path in (None, FIXTURES / "basic.gloss"):
+        g = load_glossary(path)
+        rebuilt = Glossary.of(g.entries)
+        assert _index(g) == _index(rebuilt)
+        assert len(_index(g)) == g.form_count == rebuilt.form_count
+
+
+def test_paused_gc_keeps_cycles_collectable_and_frozen_objects_frozen() -> None:
+    import gc
+    import weakref
+
+    class Node:
+        ref: object = None
+
+    with paused_gc():
+        a, b = Node(), Node()
+        a.ref, b.ref = b, a  # a cycle built during the pause
+    gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert gone() is None
+    gc.freeze()  # a run freezes its stage; a pause inside it must not release it
+    try:
+        frozen = gc.get_freeze_count()
+        with paused_gc():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 # --------------------------------------------------------------------------- round trip
