@@ -253,3 +253,28 @@ def test_pattern_specs_sorted_unique_first_spec_wins() -> None:
     assert by_form["NATO"][2] is Lang.JA and by_form["NATO"][3] is None
     assert by_form["キエフ"][1] is kyiv and by_form["キエフ"][3] == "キーウ"
     assert Matcher(Glossary.of([nato, kyiv])).find("NATOとキエフ")[1].pattern.target == "キーウ"
+
+
+# Shared heads, forms inside forms, and characters beyond the BMP (𠮷 in names).
+_PREFIX_FORMS = [
+    *("ア", "アメ", "アメリカ", "アメリカ合衆国", "メリカ", "ア𠮷", "𠮷野", "𠮷野家"),
+    *("NAT", "NATO", "NATO軍", "\U0010ffff", "\U0010ffffア"),
+]
+_PREFIX_MATCHER = Matcher(
+    Glossary.of(
+        Entry(f"e{i}", EntryType.OTHER, f, f"E{i}x", ()) for i, f in enumerate(_PREFIX_FORMS)
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="アメリカ合衆国𠮷野家NATO軍x\U0010ffff", max_size=30))
+def test_forms_at_finds_every_form_at_every_offset(text: str) -> None:
+    """The bisection walk of ``_forms_at`` (behind the rescan and ``find_reference``)
+    against brute force: every form of the glossary that starts at each offset."""
+    forms = _PREFIX_MATCHER._forms
+    want = sorted(
+        (p, p + len(f), i) for p in range(len(text)) for i, f in enumerate(forms)
+        if text.startswith(f, p)
+    )
+    assert sorted(_PREFIX_MATCHER._forms_at(text, range(len(text)))) == want

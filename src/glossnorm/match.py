@@ -16,6 +16,7 @@ Boundary policy (docs/glossary-format.md):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from operator import itemgetter
@@ -195,8 +196,6 @@ class Matcher:
         self._forms = list(map(itemgetter(0), specs))
         self._boundaries = boundaries
         self._flags = bytearray([_UNKNOWN]) * len(specs)
-        self._by_form: dict[str, int] | None = None  # built on the first rescan
-        self._lengths: dict[str, tuple[int, ...]] = {}
         # The Rust automaton reports leftmost-longest hits as one list per call: several
         # times faster than iterating hits from Python.
         self._auto = (
@@ -301,26 +300,24 @@ class Matcher:
         return [Match(s, e, pats[pi], pre) for s, e, pi, pre in spans]
 
     def _forms_at(self, text: str, offsets: Iterable[int]) -> Iterator[tuple[int, int, int]]:
-        """(start, end, pattern index) of every form starting at each offset."""
-        by_form = self._by_form
-        if by_form is None:
-            by_form = self._by_form = {f: i for i, f in enumerate(self._forms)}
-            lengths: dict[str, set[int]] = {}
-            for f in self._forms:  # keyed by the first two characters: few lengths each
-                lengths.setdefault(f[:2], set()).add(len(f))
-            self._lengths = {k: tuple(sorted(v)) for k, v in lengths.items()}
+        """(start, end, pattern index) of every form starting at each offset, shortest
+        first. The forms are sorted (``pattern_specs``), so those that begin with a
+        growing head of the text narrow to a range found by bisection: no form index to
+        build in every process (561k forms: 0.4 s and 40 MB each)."""
+        forms = self._forms
         n = len(text)
         for p in offsets:
-            if (pi := by_form.get(text[p])) is not None:  # a one-character form
-                yield p, p + 1, pi
-            for ln in self._lengths.get(text[p : p + 2], ()):
-                if ln == 1:
-                    continue
-                if p + ln > n:
+            lo, hi = 0, len(forms)
+            for end in range(p + 1, n + 1):
+                head = text[p:end]
+                lo = bisect_left(forms, head, lo, hi)
+                last = ord(head[-1])
+                if last < 0x10FFFF:  # forms starting with head sort below this
+                    hi = bisect_left(forms, head[:-1] + chr(last + 1), lo, hi)
+                if lo == hi:
                     break
-                pi = by_form.get(text[p : p + ln])
-                if pi is not None:
-                    yield p, p + ln, pi
+                if forms[lo] == head:  # head itself sorts first among them
+                    yield p, end, lo
 
     def _token_ok(self, text: str, tokens: list[Span]) -> list[Span]:
         bounds = self._boundaries(text)
