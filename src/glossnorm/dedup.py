@@ -265,6 +265,9 @@ class _Lsh:
         # once shared: one probe per key (the maps hold millions of keys; every probe is a
         # cache miss), and no list for the keys that are never shared.
         self.buckets: dict[int, int | list[int]] = {}
+        # The same for the ids indexed since ``track()`` (one document's): a small map, so
+        # looking a document's own rows up costs no cache miss in the big one.
+        self.recent: dict[int, int | list[int]] | None = None
         self.removed = 0  # rows removed so far (a prefetch is stale once this moves)
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
         # ~2e-4 (one at the weakest copies measured, J = 0.6, ~1e-9), while same-story pairs
@@ -298,10 +301,9 @@ class _Lsh:
         self._grow(rid)
         self.sigs[rid] = np.frombuffer(sig, dtype="<u4").astype(np.uint8)
         self.nsh[rid] = nsh
-        buckets = self.buckets
-        if not any([k in buckets for k in keys]):  # the common case
-            buckets.update(dict.fromkeys(keys, rid))
-            return
+        buckets, recent = self.buckets, self.recent
+        # One probe per key (a pre-check that all keys are new would double them: in a
+        # recombined corpus nearly every row shares some key).
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
@@ -310,6 +312,20 @@ class _Lsh:
                 buckets[k] = [ids, rid]
             elif len(ids) < BUCKET_CAP:
                 ids.append(rid)
+            else:
+                continue
+            if recent is not None:
+                mine = recent.get(k)
+                if mine is None:
+                    recent[k] = rid
+                elif isinstance(mine, int):
+                    recent[k] = [mine, rid]
+                else:
+                    mine.append(rid)
+
+    def track(self, on: bool) -> None:
+        """Start (with an empty map) or stop recording the ids indexed from now on."""
+        self.recent = {} if on else None
 
     def remove(self, rid: int) -> None:
         if rid < len(self.nsh):
@@ -336,18 +352,18 @@ class _Lsh:
                 out += self.ids[left[i] : right[i]].tolist()
         return out
 
-    def band_ids_since(self, klist: list[int], first: int) -> list[int]:
-        """``band_ids`` among the ids from ``first`` on, added this session (an id once
-        per shared key)."""
+    def band_ids_recent(self, klist: list[int]) -> list[int]:
+        """``band_ids`` among the ids indexed since ``track(True)`` (an id once per
+        shared key)."""
         out: list[int] = []
-        for ids in map(self.buckets.get, klist):
-            if ids is None:
-                continue
-            if isinstance(ids, int):
-                if ids >= first:
+        if self.recent:
+            for ids in map(self.recent.get, klist):
+                if ids is None:
+                    continue
+                if isinstance(ids, int):
                     out.append(ids)
-            elif ids[-1] >= first:  # ids ascend
-                out += [i for i in ids if i >= first]
+                else:
+                    out += ids
         return out
 
     def screen(
@@ -539,11 +555,9 @@ class DedupIndex:
         self._dup_buf: list[tuple[str, int, bytes, str, str, int, float]] = []
         # check_document: verified near candidates of the current segment from the index
         # as it stood before its document, and the rows its document added since.
+        # (The rows its document added are tracked by the LSH, looked up by band key, not
+        # scanned, so that a document of 50,000 segments stays linear.)
         self._pre: _Prefetched | None = None
-        # (The rows its document added are those of the LSH buckets from the document's
-        # first id on: looked up by band key, not scanned, so that a document of 50,000
-        # segments stays linear, and with no copy of its keys.)
-        self._since: int | None = None
         self._removed_at = 0
 
     # -- checking ------------------------------------------------------------------------
@@ -566,8 +580,8 @@ class DedupIndex:
             for start in range(0, len(fps), PREFETCH_BATCH)
             for got in self._prefetch(fps[start : start + PREFETCH_BATCH])
         ]
-        self._since = self._next_id
         self._removed_at = self._lsh.removed
+        self._lsh.track(True)
         try:
             out = []
             for (seg, fp), got in zip(segs, pre, strict=True):
@@ -575,7 +589,8 @@ class DedupIndex:
                 out.append(self.check(doc, seg, fp))
             return out
         finally:
-            self._pre = self._since = None
+            self._pre = None
+            self._lsh.track(False)
 
     def check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         """Is segment ``(doc, seg)`` a duplicate of a kept one? If not, keep (index) it.
@@ -641,13 +656,9 @@ class DedupIndex:
         # |A ∩ B| / |A ∪ B| >= t needs t*|A| <= |B| <= |A|/t.
         lo, hi = math.floor(n * t - 1e-9), math.ceil(n / t + 1e-9)
         self._klist = self._band_keys(fp)
-        if self._pre is not None and self._since is not None:
+        if self._pre is not None:
             ids, agree, sims, best = self._pre
-            since = (
-                self._lsh.band_ids_since(self._klist, self._since)
-                if self._next_id > self._since
-                else []
-            )
+            since = self._lsh.band_ids_recent(self._klist)
             if not since and self._lsh.removed == self._removed_at:
                 # Nothing this document did touches the prefetched candidates: the
                 # prefetch's verdict is the one the steps below would reach.
@@ -820,7 +831,9 @@ class DedupIndex:
     # -- documents -----------------------------------------------------------------------
 
     def _count(self, doc: str, seg: int, fp: Fingerprint, hit: DupHit | None) -> None:
-        st = self._docs.setdefault(doc, _DocState())
+        st = self._docs.get(doc)
+        if st is None:
+            st = self._docs[doc] = _DocState()
         st.total += 1
         st.length += fp.length
         if hit is not None and hit.doc != doc:
