@@ -58,7 +58,7 @@ def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
     steps, notes, parts = document_parts(doc, 1)  # one segment per part
     assert len(parts) == 4
     merged = merge_parts(steps, notes, [process_segments(STAGE, doc.id, p) for p in parts])
-    assert merged.lines.split("\n") == ["会談した。", "拒否した。"]
+    assert merged.lines.decode().split("\n") == ["会談した。", "拒否した。"]
     assert merged == process_document(STAGE, doc)
 
 

@@ -69,13 +69,14 @@ SegmentResult = tuple[int, int, tuple[str, ...], int, "str | None", "Fingerprint
 
 class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a segment's) is noise
     """A document's segments; the output lines of its content segments travel joined
-    (one bytes and one str per document), since nearly all of them are kept."""
+    (two bytes per document), since nearly all of them are kept. Both are UTF-8 already:
+    the worker encodes, and the main process only writes them."""
 
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     records: bytes = b""  # corpus.jsonl lines of the content segments, in order
-    lines: str = ""  # their corpus.txt lines, joined with "\n"
+    lines: bytes = b""  # their corpus.txt lines, joined with "\n"
 
 
 class Kept(NamedTuple):
@@ -83,7 +84,7 @@ class Kept(NamedTuple):
 
     doc: str
     records: bytes
-    lines: str  # joined with "\n"
+    lines: bytes  # joined with "\n"
 
 
 class Duplicate(NamedTuple):
@@ -168,7 +169,7 @@ class Part(NamedTuple):
 
     segments: tuple[SegmentResult, ...]
     records: bytes  # corpus.jsonl lines of the content segments, in order
-    lines: str  # their corpus.txt lines, joined with "\n"
+    lines: bytes  # their corpus.txt lines, joined with "\n"
 
 
 def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> Part:
@@ -197,7 +198,9 @@ def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> 
     if dropped:
         out.sort()  # segment indexes are unique: the sort never compares further
     records = b"".join([r.record for _, r in content])
-    return Part(tuple(out), records, "\n".join([r.line for _, r in content]))
+    # The lines as UTF-8 here, in the worker: sent as str, the main process would decode
+    # them from the pickle and encode them again to write them.
+    return Part(tuple(out), records, "\n".join([r.line for _, r in content]).encode("utf-8"))
 
 
 def merge_parts(
@@ -213,7 +216,7 @@ def merge_parts(
         notes,
         b"".join([p.records for p in parts]),
         # a part without content segments has no lines (content lines are never empty)
-        "\n".join([p.lines for p in parts if p.records]),
+        b"\n".join([p.lines for p in parts if p.records]),
     )
 
 
@@ -414,12 +417,14 @@ def run(
     return events(), stats, index
 
 
-def _cut(out: list[Event], res: DocResult, dup_at: list[int]) -> tuple[list[Event], bytes, str]:
+def _cut(
+    out: list[Event], res: DocResult, dup_at: list[int]
+) -> tuple[list[Event], bytes, bytes]:
     """The kept part of a document's joined lines, and its Duplicate events with their
     text (taken from the record: the worker does not ship it twice)."""
     ends = list(accumulate(size for _, size, _, _, why, _ in res.segments if why is None))
     records = [res.records[a:b] for a, b in pairwise([0, *ends])]
-    lines = res.lines.split("\n")
+    lines = res.lines.split(b"\n")
     dup = set(dup_at)
     texts = iter([orjson.loads(records[i])["text"] for i in dup_at])
     events: list[Event] = [
@@ -429,7 +434,7 @@ def _cut(out: list[Event], res: DocResult, dup_at: list[int]) -> tuple[list[Even
     return (
         events,
         b"".join([records[i] for i in keep]),
-        "\n".join([lines[i] for i in keep]),
+        b"\n".join([lines[i] for i in keep]),
     )
 
 

@@ -69,7 +69,7 @@ class OutputWriter:
             raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
         # Kept open for the whole streaming run; closed in commit() or abort().
         self._jsonl: IO[bytes] = open(self.tmp / "corpus.jsonl", "wb")  # noqa: SIM115
-        self._txt: IO[str] = open(self.tmp / "corpus.txt", "w", encoding="utf-8")  # noqa: SIM115
+        self._txt: IO[bytes] = open(self.tmp / "corpus.txt", "wb")  # noqa: SIM115 (UTF-8 lines)
         self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
         self._docs_written = 0
 
@@ -90,8 +90,9 @@ class OutputWriter:
             if isinstance(ev, Kept):
                 self._jsonl.write(ev.records)
                 if self._docs_written:
-                    self._txt.write("\n")
-                self._txt.write(ev.lines + "\n")
+                    self._txt.write(b"\n")
+                self._txt.write(ev.lines)
+                self._txt.write(b"\n")
                 self._docs_written += 1
             elif isinstance(ev, Duplicate):
                 self._dups.write(jsonl(duplicate_record(ev)))
@@ -103,8 +104,8 @@ class OutputWriter:
             f.flush()
             os.fsync(f.fileno())
             f.close()
-        with open(self.tmp / "summary.json", "w", encoding="utf-8") as f:
-            f.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+        with open(self.tmp / "summary.json", "w", encoding="utf-8") as sf:
+            sf.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
         old: Path | None = None
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
