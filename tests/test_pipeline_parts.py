@@ -1,5 +1,6 @@
-"""A document longer than a chunk is cut into parts of whole segments for the workers:
-the parts put back together must be exactly the document's result."""
+"""A long document is cut into parts of whole segments, shared out among the workers and
+accounted and written part by part: the parts put back together must be exactly the
+document's result, and the output the same as from the document taken whole."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from glossnorm.dedup import DedupConfig
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Document
 from glossnorm.pipeline import (
+    DocResult,
     Options,
     document_parts,
     make_stage,
-    merge_parts,
+    part_result,
     process_document,
     process_segments,
 )
@@ -42,27 +44,48 @@ LINES = [
 texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map("\n".join)
 
 
+def part_results(doc: Document, part_chars: int) -> list[DocResult]:
+    steps, notes, parts = document_parts(doc, part_chars)
+    n = len(parts)
+    return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n)
+            for i, p in enumerate(parts)]
+
+
+def merged(results: list[DocResult]) -> DocResult:
+    """The parts put back together, as the writer does (no line from a part that has
+    none, one blank line only between documents)."""
+    return DocResult(
+        tuple(sr for r in results for sr in r.segments),
+        results[0].clean_steps,
+        results[0].notes,
+        b"".join(r.records for r in results),
+        b"\n".join(r.lines for r in results if r.records),
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(texts, st.sampled_from([1, 15, 60, 200]))
 def test_parts_merge_to_the_document_result(text: str, part_chars: int) -> None:
     doc = Document(id="d.txt", text=text, source="d.txt")
-    steps, notes, parts = document_parts(doc, part_chars)
-    merged = merge_parts(steps, notes, [process_segments(STAGE, doc.id, p) for p in parts])
-    assert merged == process_document(STAGE, doc)
+    results = part_results(doc, part_chars)
+    assert [(r.first, r.last) for r in results] == [
+        (i == 0, i == len(results) - 1) for i in range(len(results))
+    ]
+    assert all(r.clean_steps == () and r.notes == () for r in results[1:])
+    assert merged(results) == process_document(STAGE, doc)
 
 
 def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
     doc = Document(
         id="d.txt", text="会談した。\nSource link\nSource link\n拒否した。", source="d.txt"
     )
-    steps, notes, parts = document_parts(doc, 1)  # one segment per part
-    assert len(parts) == 4
-    merged = merge_parts(steps, notes, [process_segments(STAGE, doc.id, p) for p in parts])
-    assert merged.lines.decode().split("\n") == ["会談した。", "拒否した。"]
-    assert merged == process_document(STAGE, doc)
+    results = part_results(doc, 1)  # one segment per part
+    assert len(results) == 4 and [r.records == b"" for r in results] == [0, 1, 1, 0]
+    assert merged(results).lines.decode().split("\n") == ["会談した。", "拒否した。"]
+    assert merged(results) == process_document(STAGE, doc)
 
 
-def test_one_long_file_is_shared_out_and_gives_identical_bytes(
+def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = tmp_path / "in"
@@ -70,24 +93,33 @@ def test_one_long_file_is_shared_out_and_gives_identical_bytes(
     body = "\n".join(f"{line}{i}" for i in range(300) for line in LINES[:4])
     (src / "one.txt").write_text(body + "\n" + body, encoding="utf-8")  # second half: duplicates
     (src / "short.txt").write_text(LINES[0], encoding="utf-8")
-    merged: list[int] = []  # parts per document merged in this (the main) process
-    real = pipeline.merge_parts
+    (src / "two.txt").write_text(body[:3000], encoding="utf-8")  # long, and all duplicates
+    handed_on: list[tuple[int, int]] = []  # (part, parts) of each long-document result
+    real = pipeline.part_result
 
-    def spy(steps: object, notes: object, parts: list[pipeline.Part]) -> object:
-        if len(parts) > 1:  # one part: a whole document (the 1-worker run does those here)
-            merged.append(len(parts))
-        return real(steps, notes, parts)  # type: ignore[arg-type]
+    def spy(steps: object, notes: object, part: pipeline.Part, i: int, n: int) -> DocResult:
+        if n > 1:
+            handed_on.append((i, n))
+        return real(steps, notes, part, i, n)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "CHUNK_CHARS", 500)
-    monkeypatch.setattr(pipeline, "LONG_DOC_CHARS", 2000)
-    monkeypatch.setattr(pipeline, "merge_parts", spy)
+    monkeypatch.setattr(pipeline, "part_result", spy)
     runner = CliRunner()
-    for w in ("1", "2"):
-        args = ["normalise", str(src), "--glossary", MINI, "--out", str(tmp_path / w)]
+    for long_chars, w in ((10**9, "1"), (2000, "1"), (2000, "2")):  # whole; parts; shared out
+        monkeypatch.setattr(pipeline, "LONG_DOC_CHARS", long_chars)
+        out = tmp_path / f"{w}-{long_chars}"
+        args = ["normalise", str(src), "--glossary", MINI, "--out", str(out)]
         res = runner.invoke(app, [*args, "--workers", w, "--dedup", "near"])
         assert res.exit_code == 0, res.output
-    assert len(merged) == 1 and merged[0] > 10  # the long document went out in parts, once
-    summary = json.loads((tmp_path / "2" / "summary.json").read_text("utf-8"))
+    # each run with parts handed the two long documents on part by part, in order
+    n_one, n_two = handed_on[0][1], handed_on[handed_on.index((0, handed_on[-1][1]))][1]
+    assert n_one > 10 and n_two > 1
+    one_run = [(i, n_one) for i in range(n_one)] + [(i, n_two) for i in range(n_two)]
+    assert handed_on == one_run * 2
+    summary = json.loads((tmp_path / "2-2000" / "summary.json").read_text("utf-8"))
+    assert summary["documents"] == 3 and summary["document_duplicates"] == 2  # short, two
     assert summary["duplicates"] >= 600 and summary["changes"] > 0  # the second half, at least
+    whole = tmp_path / f"1-{10**9}"
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
-        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+        for run in ("1-2000", "2-2000"):
+            assert (whole / name).read_bytes() == (tmp_path / run / name).read_bytes(), name

@@ -44,7 +44,9 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 # A document longer than this is cleaned and cut by one worker, and its segments are then
 # shared out in parts of CHUNK_CHARS: otherwise one worker processes a one-file corpus
 # while the others wait (20 MB in one file: 2 workers 5.1 s, 1 worker 3.9 s). Shorter
-# documents go whole (the round trip costs more than it saves).
+# documents go whole (the round trip costs more than it saves). With one worker a long
+# document is processed in the same parts; either way its parts are accounted and
+# written one by one (a 20 MB file held whole peaked at ~570 MiB).
 LONG_DOC_CHARS = 1_000_000
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
@@ -72,13 +74,19 @@ SegmentResult = tuple[int, int, tuple[str, ...], int, "str | None", "Fingerprint
 class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a segment's) is noise
     """A document's segments; the output lines of its content segments travel joined
     (two bytes per document), since nearly all of them are kept. Both are UTF-8 already:
-    the worker encodes, and the main process only writes them."""
+    the worker encodes, and the main process only writes them.
+
+    A long document comes as several results, one per part of whole segments (see
+    LONG_DOC_CHARS), accounted and written one after the other, so that its output is
+    never held whole: the first carries the cleaning counts, the last closes it."""
 
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     records: bytes = b""  # corpus.jsonl lines of the content segments, in order
     lines: bytes = b""  # their corpus.txt lines, joined with "\n"
+    first: bool = True  # the first (or only) part of its document
+    last: bool = True  # the last (or only) part of its document
 
 
 class Kept(NamedTuple):
@@ -160,7 +168,7 @@ def process_document(stage: Stage, doc: Document) -> DocResult:
     """The pure per-document part of the pipeline: clean → segment → boilerplate →
     normalise → render → fingerprint."""
     steps, notes, (segs,) = document_parts(doc, sys.maxsize)  # one part: the whole document
-    return merge_parts(steps, notes, [process_segments(stage, doc.id, segs)])
+    return part_result(steps, notes, process_segments(stage, doc.id, segs), 0, 1)
 
 
 SegmentItem = tuple[int, str, bool]  # (index in the document, text, headline)
@@ -206,20 +214,18 @@ def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> 
     return Part(tuple(out), records, "\n".join([r.line for _, r in content]).encode("utf-8"))
 
 
-def merge_parts(
-    clean_steps: tuple[tuple[str, int], ...], notes: tuple[str, ...], parts: Sequence[Part]
+def part_result(
+    clean_steps: tuple[tuple[str, int], ...],
+    notes: tuple[str, ...],
+    part: Part,
+    i: int,
+    n: int,
 ) -> DocResult:
-    """A document's result from its cleaning and its parts, in order."""
-    if len(parts) == 1:
-        (part,) = parts
-        return DocResult(part.segments, clean_steps, notes, part.records, part.lines)
+    """The result of part ``i`` of ``n`` of a document (the cleaning goes with the first)."""
+    if i:
+        clean_steps, notes = (), ()
     return DocResult(
-        tuple(sr for p in parts for sr in p.segments),
-        clean_steps,
-        notes,
-        b"".join([p.records for p in parts]),
-        # a part without content segments has no lines (content lines are never empty)
-        b"\n".join([p.lines for p in parts if p.records]),
+        part.segments, clean_steps, notes, part.records, part.lines, i == 0, i == n - 1
     )
 
 
@@ -297,7 +303,13 @@ def iter_results(
         if opts.workers <= 1:
             stage = _frozen_stage(glossary, opts)
             for it in iter_inputs(inputs, opts.ingest):
-                yield it if isinstance(it, Problem) else (it, process_document(stage, it))
+                if isinstance(it, Problem):
+                    yield it
+                elif _is_long(it):
+                    for res in _long_results(stage, it):
+                        yield it, res
+                else:
+                    yield it, process_document(stage, it)
         else:
             yield from _iter_parallel(inputs, glossary, opts)
     finally:
@@ -339,7 +351,8 @@ def _iter_parallel(
                     if isinstance(flight, _LongDoc):
                         (doc,) = chunk
                         assert isinstance(doc, Document)
-                        yield doc, flight.result(pool)
+                        for res in flight.results(pool):
+                            yield doc, res
                         continue
                     results = iter(flight.result())
                     for it in chunk:
@@ -351,6 +364,14 @@ def _iter_parallel(
         _STAGE = None
 
 
+def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
+    """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
+    steps, notes, parts = document_parts(doc, CHUNK_CHARS)
+    for i in range(len(parts)):
+        segs, parts[i] = parts[i], []  # each part's texts go once they are done
+        yield part_result(steps, notes, process_segments(stage, doc.id, segs), i, len(parts))
+
+
 class _LongDoc:
     """A long document in flight: one worker cleans and cuts it, then its parts are shared
     out among all of them (see LONG_DOC_CHARS)."""
@@ -359,7 +380,7 @@ class _LongDoc:
         self.doc_id = doc_id
         self.cut: Future[Cut] | None = cut  # dropped once shared out: it holds the text
         self.clean: tuple[tuple[tuple[str, int], ...], tuple[str, ...]] = ((), ())
-        self.parts: list[Future[Part]] = []
+        self.parts: deque[Future[Part]] = deque()
 
     def is_cut(self) -> bool:
         return self.cut is not None and self.cut.done()
@@ -369,11 +390,14 @@ class _LongDoc:
             steps, notes, parts = self.cut.result()
             self.cut = None
             self.clean = (steps, notes)
-            self.parts = [pool.submit(_process_part, self.doc_id, part) for part in parts]
+            self.parts.extend(pool.submit(_process_part, self.doc_id, part) for part in parts)
 
-    def result(self, pool: ProcessPoolExecutor) -> DocResult:
+    def results(self, pool: ProcessPoolExecutor) -> Iterator[DocResult]:
+        """The parts' results in order, each dropped here once it is handed on."""
         self.share_out(pool)
-        return merge_parts(*self.clean, [f.result() for f in self.parts])
+        n = len(self.parts)
+        for i in range(n):
+            yield part_result(*self.clean, self.parts.popleft().result(), i, n)
 
 
 _InFlight = Future[list[DocResult]] | _LongDoc  # a chunk's results, or a long document
@@ -414,7 +438,7 @@ def run(
                 continue
             doc, result = res
             yield doc, _account(doc, result, stats, index)
-            if progress is not None:
+            if progress is not None and result.last:
                 progress(len(doc.text))
 
     return events(), stats, index
@@ -442,8 +466,11 @@ def _cut(
 
 
 def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> list[Event]:
-    stats.documents += 1
-    stats.encodings[doc.encoding] += 1
+    """A document's (or part's) totals and events; its dedup verdicts, in order (a
+    document's parts are checked one after the other, which gives the same verdicts)."""
+    if res.first:
+        stats.documents += 1
+        stats.encodings[doc.encoding] += 1
     for name, n in res.clean_steps:
         if name not in stats.clean_steps:
             stats.clean_order.append(name)
@@ -490,7 +517,7 @@ def _account(doc: Document, res: DocResult, stats: Stats, index: DedupIndex) -> 
     stats.changes += len(changed)
     stats.changes_by_entry.update(changed)
     stats.glosses += glosses
-    if dedup_on:
+    if dedup_on and res.last:
         dd = index.end_document(doc.id)
         if dd is not None:
             stats.document_duplicates += 1

@@ -71,7 +71,7 @@ class OutputWriter:
         self._jsonl: IO[bytes] = open(self.tmp / "corpus.jsonl", "wb")  # noqa: SIM115
         self._txt: IO[bytes] = open(self.tmp / "corpus.txt", "wb")  # noqa: SIM115 (UTF-8 lines)
         self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
-        self._docs_written = 0
+        self._last_doc: str | None = None  # of the last lines written to corpus.txt
 
     def __enter__(self) -> OutputWriter:
         return self
@@ -89,11 +89,12 @@ class OutputWriter:
         for ev in events:
             if isinstance(ev, Kept):
                 self._jsonl.write(ev.records)
-                if self._docs_written:
+                # A blank line between documents (a long one may come in several parts).
+                if self._last_doc is not None and ev.doc != self._last_doc:
                     self._txt.write(b"\n")
                 self._txt.write(ev.lines)
                 self._txt.write(b"\n")
-                self._docs_written += 1
+                self._last_doc = ev.doc
             elif isinstance(ev, Duplicate):
                 self._dups.write(jsonl(duplicate_record(ev)))
             elif isinstance(ev, DocDup):
