@@ -158,6 +158,40 @@ def test_first_occurrence_is_kept_and_runs_agree() -> None:
     assert results[0][0] is None and all(h is None or h.doc == "d1" for h in results[0])
 
 
+EXACT = DedupConfig(mode="exact")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(st.sampled_from([P1, P2, P3, P4, HEADLINE, P2.replace("、", " 、")]),
+                   min_size=1, max_size=30),
+    cut=st.integers(0, 30),
+)
+def test_exact_state_merges_by_first_occurrence(texts: list[str], cut: int) -> None:
+    """What makes exact dedup shardable (docs/dedup.md, "Sharded runs"): each shard maps a
+    hash to its first position, the maps merge by taking the smaller position, and that
+    decides every verdict as the ordered run does."""
+    items = [(f"d{i // 3}", i % 3, t) for i, t in enumerate(texts)]
+    fps = fingerprints(texts, EXACT)
+    with DedupIndex(EXACT) as idx:
+        ordered = [idx.check(d, s, fp) for (d, s, _), fp in zip(items, fps, strict=True)]
+
+    def first_positions(part: range) -> dict[bytes, int]:
+        out: dict[bytes, int] = {}
+        for i in part:
+            out.setdefault(fps[i].exact, i)
+        return out
+
+    merged = first_positions(range(min(cut, len(items))))
+    for h, i in first_positions(range(min(cut, len(items)), len(items))).items():
+        merged[h] = min(merged.get(h, i), i)
+    for i, hit in enumerate(ordered):
+        first = merged[fps[i].exact]
+        assert (hit is None) == (first == i)
+        if hit is not None:
+            assert (hit.doc, hit.seg, hit.kind) == (items[first][0], items[first][1], "exact")
+
+
 def test_fingerprint_is_pure_and_picklable() -> None:
     fp = fingerprint(P1, CFG)
     assert pickle.loads(pickle.dumps(fp)) == fp == fingerprints([P2, P1], CFG)[1]
