@@ -697,6 +697,8 @@ class DedupIndex:
     def _rows(self, ids: Sequence[int]) -> list[tuple[str, int, bytes]]:
         """(doc, seg, shingles) of kept rows, in the order of ``ids`` (ascending)."""
         buffered = self._buf_sh
+        if not self._store_rows:  # no index file: every row of the run is here
+            return [buffered[c] for c in ids]
         # Written rows have smaller ids than buffered ones, so this keeps the order.
         stored = [c for c in ids if c not in buffered]
         found: list[tuple[str, int, bytes]] = []
@@ -759,9 +761,12 @@ class DedupIndex:
                 np.repeat(np.arange(len(queries), dtype=np.uint64) << np.uint64(32), qn)
                 | np.concatenate(qsets).astype(np.uint64)
             )
-            uniq = np.unique(vc).tolist()
-            blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
-            pair_blobs = [blobs[c] for c in vc.tolist()]
+            if self._store_rows:  # read each row once from the file
+                uniq = np.unique(vc).tolist()
+                blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
+                pair_blobs = [blobs[c] for c in vc.tolist()]
+            else:
+                pair_blobs = [b for _, _, b in self._rows(vc.tolist())]
             lens = np.array([len(b) // 4 for b in pair_blobs], dtype=np.int64)
             flat = np.frombuffer(b"".join(pair_blobs), dtype="<u4").astype(np.uint64)
             tagged = (np.repeat(vq.astype(np.uint64), lens) << np.uint64(32)) | flat
