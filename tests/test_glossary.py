@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -158,9 +160,6 @@ def test_loaded_form_index_is_the_one_built_from_entries() -> None:
 
 
 def test_paused_gc_keeps_cycles_collectable_and_frozen_objects_frozen() -> None:
-    import gc
-    import weakref
-
     class Node:
         ref: object = None
 

@@ -90,7 +90,8 @@ class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a se
 
 
 class Kept(NamedTuple):
-    """The kept segments of one document: corpus.jsonl lines and corpus.txt lines."""
+    """The kept segments of one document (or of one part of a long one): corpus.jsonl
+    lines and corpus.txt lines."""
 
     doc: str
     records: bytes
