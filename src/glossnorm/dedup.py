@@ -423,9 +423,9 @@ def _best_first(agree: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt
     return out
 
 
-# (candidate ids ascending, signature agreement, exact Jaccard or NaN if not verified yet)
-# (ids, agreement, exact similarity or NaN, the verdict if the document changes nothing:
-# the best verified (id, similarity) at or above the threshold, or None)
+# (candidate ids ascending, signature agreement, exact similarity or NaN if not verified,
+# the verdict if the document changes nothing: the best verified (id, similarity) at or
+# above the threshold, or None)
 _Prefetched = tuple[
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
