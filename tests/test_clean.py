@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from glossnorm.clean import (
     fix_long_vowels,
     fix_newlines,
     fix_whitespace,
+    full_nfkc,
     nfkc,
     remove_invisible,
     repair_brackets,
@@ -205,6 +207,50 @@ def test_shipped_nfkc_tables_are_what_this_unicode_version_computes() -> None:
         assert clean._nfkc_unstable_bmp() == shipped["unstable_bmp"]
     finally:
         clean._TABLES.update(shipped)
+
+
+# Characters where cutting a text for NFKC goes wrong: conjoining jamo (composed by
+# algorithm), marks outside the combining blocks, starters that compose backwards (Oriya,
+# Tamil vowel signs), a horn that composes with o but not with a, half-width kana with
+# their voicing marks, protected characters, astral compatibility forms.
+_NFKC_TRICKY = (
+    "\u1100\u1112\u1161\u1175\u11a8\u11c2\uac00"
+    "\u0300\u0301\u031b\u0327\u0345\u0591\u05b0\u0e38\u3099\u309a\u034f"
+    "\u0b47\u0b3e\u0bc6\u0bbe\u0cc6\u0cd5\u0dd9\u0dca"
+    "ao\u03b1\u03c9\u0391\u1f00カｶﾞﾟ\uff8a"
+    "①…‥゛゜\u00a8\u00b4ＮＡ１\u3000 \n"
+    "\U0001d15e\U0001d165\U0001d16e\U0002f800\U0001f130\U000110a5\U00011099\U000110ba"
+)
+_NFKC_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from(_NFKC_TRICKY + "x日本"), max_size=24),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=24),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_NFKC_TEXT)
+def test_full_nfkc_is_unicode_nfkc(text: str) -> None:
+    assert full_nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_NFKC_TEXT)
+def test_nfkc_is_unicode_nfkc_between_protected_characters(text: str) -> None:
+    pieces = re.split(f"([{clean._PROTECTED_CLASS}])", text)  # piece, protected, piece, ...
+    expected = "".join(
+        p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(pieces)
+    )
+    out, count = nfkc(text)
+    assert out == expected
+    assert (count > 0) == (out != text)
+
+
+def test_nfkc_composes_what_composes_with_its_neighbour() -> None:
+    # The runs used to start only at characters that compose with "a", so conjoining
+    # jamo and the horn (o + U+031B) stayed apart.
+    assert nfkc("\u1100\u1161\u11a8") == ("\uac01", 1)
+    assert nfkc("o\u031b") == ("\u01a1", 1)
+    assert nfkc("a\u0591\u0301") == ("\u00e1\u0591", 1)
 
 
 @settings(max_examples=500, deadline=None)

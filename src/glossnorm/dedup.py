@@ -38,7 +38,6 @@ import os
 import re
 import sqlite3
 import sys
-import unicodedata
 from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glossnorm import minhash as mh
+from glossnorm.clean import full_nfkc
 from glossnorm.errors import InputError, UsageError
 
 Mode = Literal["exact", "near", "off"]
@@ -174,7 +174,7 @@ class DocDup:
 
 def fold(text: str) -> str:
     """The text exact hashes and shingles are built from: NFKC, no whitespace at all."""
-    return "".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+    return "".join(_INVISIBLE.sub("", full_nfkc(text)).split())
 
 
 @functools.lru_cache(maxsize=8)
