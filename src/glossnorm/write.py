@@ -22,6 +22,7 @@ from glossnorm.pipeline import Duplicate, Event, Kept, Options, Stats, run
 from glossnorm.record import jsonl
 
 SUMMARY_VERSION = 1
+_BUFFER = 1 << 20  # bytes, for corpus.jsonl and corpus.txt
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -67,9 +68,11 @@ class OutputWriter:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
         except OSError as exc:
             raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
-        # Kept open for the whole streaming run; closed in commit() or abort().
-        self._jsonl: IO[bytes] = open(self.tmp / "corpus.jsonl", "wb")  # noqa: SIM115
-        self._txt: IO[bytes] = open(self.tmp / "corpus.txt", "wb")  # noqa: SIM115 (UTF-8 lines)
+        # Kept open for the whole streaming run; closed in commit() or abort(). A
+        # document's records (~10 KB) overflow the default 8 KB buffer: one write call
+        # each; with 1 MiB buffers, one per hundred documents.
+        self._jsonl: IO[bytes] = open(self.tmp / "corpus.jsonl", "wb", buffering=_BUFFER)  # noqa: SIM115
+        self._txt: IO[bytes] = open(self.tmp / "corpus.txt", "wb", buffering=_BUFFER)  # noqa: SIM115
         self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
         self._last_doc: str | None = None  # of the last lines written to corpus.txt
 
