@@ -245,6 +245,17 @@ def test_nfkc_is_unicode_nfkc_between_protected_characters(text: str) -> None:
     assert (count > 0) == (out != text)
 
 
+def test_nfkc_caches_only_short_runs() -> None:
+    # A line of full-width text is one run: caching 100,000 of them would hold megabytes.
+    lines = [("Ａ" * (60 + i % 10)) + f"x{i}" for i in range(200)]
+    text = "\n".join(lines)
+    clean._NFKC_CACHE.clear()
+    clean._FULL_CACHE.clear()
+    assert nfkc(text)[0] == full_nfkc(text) == unicodedata.normalize("NFKC", text)
+    cached = [*clean._NFKC_CACHE, *clean._FULL_CACHE]
+    assert cached and max(map(len, cached)) <= clean._CACHE_UNIT
+
+
 def test_nfkc_composes_what_composes_with_its_neighbour() -> None:
     # The runs used to start only at characters that compose with "a", so conjoining
     # jamo and the horn (o + U+031B) stayed apart.

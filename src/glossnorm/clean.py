@@ -216,6 +216,9 @@ _ANY_UNSTABLE_SPLIT_RE = re.compile(f"([{_UNSTABLE}{_PROTECTED_CLASS}]+)")
 
 
 _NFKC_CACHE: dict[str, tuple[str, int]] = {}
+# Runs cached: at most this many, of at most this many characters (a line of full-width
+# text is one run; it rarely repeats, and 100,000 of them would hold megabytes).
+_CACHE_ENTRIES, _CACHE_UNIT = 100_000, 64
 
 
 def _nfkc_unit(unit: str, run: str) -> tuple[str, int]:
@@ -223,9 +226,10 @@ def _nfkc_unit(unit: str, run: str) -> tuple[str, int]:
     cached, since news text repeats the same few runs (full-width brackets and digits)."""
     out = unicodedata.normalize("NFKC", unit)
     n = 0 if out == unit else (sum(unicodedata.normalize("NFKC", c) != c for c in run) or 1)
-    if len(_NFKC_CACHE) > 100_000:
-        _NFKC_CACHE.clear()
-    _NFKC_CACHE[unit] = (out, n)
+    if len(unit) <= _CACHE_UNIT:
+        if len(_NFKC_CACHE) >= _CACHE_ENTRIES:
+            _NFKC_CACHE.clear()
+        _NFKC_CACHE[unit] = (out, n)
     return out, n
 
 
@@ -273,14 +277,16 @@ def full_nfkc(text: str) -> str:
     if len(parts) == 1:
         return text
     cache = _FULL_CACHE
-    if len(cache) > 100_000:
+    if len(cache) >= _CACHE_ENTRIES:
         cache.clear()
     for i in range(1, len(parts), 2):
         before = parts[i - 1]
         unit = before[-1:] + parts[i]
         out = cache.get(unit)
         if out is None:
-            out = cache[unit] = unicodedata.normalize("NFKC", unit)
+            out = unicodedata.normalize("NFKC", unit)
+            if len(unit) <= _CACHE_UNIT:
+                cache[unit] = out
         if out != unit:
             parts[i - 1] = before[:-1]
             parts[i] = out
