@@ -176,9 +176,10 @@ _PROTECTED_RE = re.compile(f"[{_PROTECTED_CLASS}]+")
 
 
 def _composes_backward() -> str:
-    """Code points that compose with what precedes them although they are starters
-    (NFKC_Quick_Check = Maybe): second halves of canonical pairs, and the Hangul vowel and
-    trailing jamo, which compose by algorithm (so no decomposition lists them)."""
+    """Code points that may compose with what precedes them (NFKC_Quick_Check = Maybe):
+    second halves of canonical pairs (combining marks, but also starters such as Indic
+    vowel signs), and the Hangul vowel and trailing jamo, which compose by algorithm (so
+    no decomposition lists them)."""
     out = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
     for cp in range(0x110000):
         d = unicodedata.decomposition(chr(cp))
