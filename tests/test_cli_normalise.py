@@ -123,6 +123,54 @@ def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="the counting wrappers reach the workers by fork",
+)
+def test_automaton_and_sudachi_load_once_per_process(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every document's headline 美 needs a Sudachi token check, in whichever worker gets it.
+    import os
+    from collections import Counter
+
+    import sudachipy
+
+    from glossnorm import match
+
+    for i in range(20):
+        (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")
+    log = tmp_path / "loads.log"
+
+    def note(what: str) -> None:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{what} {os.getpid()}\n")
+
+    real_dictionary, real_build = sudachipy.Dictionary, match.Matcher._build
+
+    def dictionary(*args: object, **kwargs: object) -> object:
+        note("sudachi")
+        return real_dictionary(*args, **kwargs)
+
+    def build(self: match.Matcher, *args: object) -> None:
+        note("automaton")
+        real_build(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sudachipy, "Dictionary", dictionary)
+    monkeypatch.setattr(match.Matcher, "_build", build)
+    match._sudachi.cache_clear()  # a load by an earlier test would be inherited
+    out = tmp_path / "out"
+    args = ["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "2"]
+    assert _run(args)[0] == 0
+    loads = Counter(log.read_text("utf-8").split("\n")[:-1])
+    assert all(n == 1 for n in loads.values()), loads  # never twice in one process
+    kinds = Counter(line.split()[0] for line in loads)
+    # The automaton is built once, before the workers fork; Sudachi loads in the workers.
+    assert kinds["automaton"] == 1 and 1 <= kinds["sudachi"] <= 2, loads
+    assert f"automaton {os.getpid()}" in loads and f"sudachi {os.getpid()}" not in loads
+    assert _read(out)[2]["documents"] == len(list(corpus.glob("*.txt")))
+
+
 def test_spawned_workers_give_identical_bytes(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
