@@ -274,9 +274,7 @@ def full_nfkc(text: str) -> str:
     around those are normalised, as in ``nfkc`` (normalising a whole segment is slow)."""
     if unicodedata.is_normalized("NFKC", text):
         return text
-    parts = _ANY_UNSTABLE_SPLIT_RE.split(text)
-    if len(parts) == 1:
-        return text
+    parts = _ANY_UNSTABLE_SPLIT_RE.split(text)  # stable, run, ..., stable (a run exists)
     cache = _FULL_CACHE
     if len(cache) >= _CACHE_ENTRIES:
         cache.clear()
