@@ -212,3 +212,26 @@ def test_permission_denied(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(InputError, match="permission denied"):
         run([path])
+
+
+def test_path_under_a_file_is_not_found(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("本文", encoding="utf-8")
+    with pytest.raises(InputError, match=r"input not found: .*a\.txt/b\.txt"):
+        run([tmp_path / "a.txt" / "b.txt"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_symlink_loop_is_one_line_error(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(InputError, match=r"cannot open input .*loop\.txt: "):
+        run([loop])
+
+
+def test_many_files_given_one_by_one_keep_their_order(tmp_path: Path) -> None:
+    names = [f"{i:02d}.txt" for i in range(12)][::-1]  # not sorted: the order given wins
+    for name in names:
+        (tmp_path / name).write_text(f"本文{name}", encoding="utf-8")
+    assert [d.id for d in docs(run([tmp_path / n for n in names]))] == [
+        str(tmp_path / n) for n in names
+    ]

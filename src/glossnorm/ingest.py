@@ -36,6 +36,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -359,13 +360,21 @@ def _stdin(opts: IngestOptions) -> Iterator[Document | Problem]:
         yield Document("-", text, "-", 0, encoding)
 
 
-def _check_path(raw: str) -> Path:
+def _check_path(raw: str) -> tuple[Path, bool]:
+    """The input's path and whether it is a folder, from one ``stat``: a shell glob can
+    pass thousands of files, and each used to cost three."""
     path = Path(raw)
-    if not path.exists():
-        raise InputError(f"input not found: {raw}")
-    if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
+    try:
+        is_dir = stat.S_ISDIR(path.stat().st_mode)
+    except PermissionError:
+        raise InputError(f"permission denied: {raw}") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"input not found: {raw}") from None
+    except OSError as exc:  # a symlink loop, a name too long, ...
+        raise InputError(f"cannot open input {raw}: {exc.strerror or exc}") from None
+    if not os.access(path, os.R_OK) or (is_dir and not os.access(path, os.X_OK)):
         raise InputError(f"permission denied: {raw}")
-    return path
+    return path, is_dir
 
 
 def _folder_files(folder: Path, opts: IngestOptions) -> list[tuple[str, Path]]:
@@ -419,12 +428,14 @@ def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Prob
 
 
 def _iter_checked(
-    checked: list[tuple[str, Path | None]], opts: IngestOptions
+    checked: list[tuple[str, tuple[Path, bool] | None]], opts: IngestOptions
 ) -> Iterator[Document | Problem]:
-    for raw, path in checked:
-        if path is None:
+    for raw, found in checked:
+        if found is None:
             yield from _stdin(opts)
-        elif path.is_dir():
+            continue
+        path, is_dir = found
+        if is_dir:
             files = _folder_files(path, opts)
             readable = 0
             for rel, full in files:
