@@ -380,22 +380,25 @@ _REPAIR_NAME_RE = re.compile(f"(?<![A-Za-z0-9]){_ACRONYM}([{_KANJI}]{{2,}})\\)\\
 MAX_BRACKET_NOTES = 50
 
 
-# An innermost pair on one line. Deleting such pairs until none is left leaves a bracket
-# of the type behind exactly when the stack walk below would report one: a fast test for
-# the common, balanced case (a plain deletion runs in C; a group reference would not).
+# An innermost pair on one line. Deleting such pairs until none is left leaves, on each
+# line, exactly the brackets of the type that the stack walk below reports: a fast test
+# for the common, balanced case (a plain deletion runs in C; a group reference would not),
+# which also tells which lines to walk (deletions keep every newline).
 _INNER_PAIR_RES = {
     o: re.compile(f"{re.escape(o)}[^{re.escape(o + c)}\\n]*{re.escape(c)}")
     for o, c in _PAIRS.items()
 }
 _PAIR_CHAR_RES = {o: re.compile(f"[{re.escape(o + c)}]") for o, c in _PAIRS.items()}
+_LF_RE = re.compile("\n")
 
 
-def _balanced(text: str, o: str, c: str) -> bool:
+def _leftover(text: str, o: str, c: str) -> str:
+    """``text`` with every matched pair of the type deleted, innermost first."""
     rx = _INNER_PAIR_RES[o]
     rest, n = rx.subn("", text)
     while n:
         rest, n = rx.subn("", rest)
-    return o not in rest and c not in rest
+    return rest
 
 
 def unbalanced_brackets(text: str) -> list[tuple[int, int]]:
@@ -405,27 +408,30 @@ def unbalanced_brackets(text: str) -> list[tuple[int, int]]:
     types far more often than it truly interleaves them.
     """
     bad: list[tuple[int, int]] = []
+    starts: list[int] = []  # offset of each line, once a walk needs them
     for o, c in _PAIRS.items():
-        if (o not in text and c not in text) or _balanced(text, o, c):
+        if o not in text and c not in text:
             continue
-        stack: list[int] = []
-        line = 1
-        prev = 0
-        for m in _PAIR_CHAR_RES[o].finditer(text):
-            off = m.start()
-            newlines = text.count("\n", prev, off)
-            prev = off
-            if newlines:
-                bad.extend((s, line) for s in stack)
-                stack = []
-                line += newlines
-            if m.group() == o:
-                stack.append(off)
-            elif stack:
-                stack.pop()
-            else:
-                bad.append((off, line))
-        bad.extend((s, line) for s in stack)
+        rest = _leftover(text, o, c)
+        if o not in rest and c not in rest:
+            continue
+        if not starts:
+            starts = [0, *(m.end() for m in _LF_RE.finditer(text))]
+        # Only the lines where a bracket is left over are walked (usually one of many).
+        for i, left in enumerate(rest.split("\n")):
+            if o not in left and c not in left:
+                continue
+            start = starts[i]
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else len(text)
+            stack: list[int] = []
+            for m in _PAIR_CHAR_RES[o].finditer(text, start, end):
+                if m.group() == o:
+                    stack.append(m.start())
+                elif stack:
+                    stack.pop()
+                else:
+                    bad.append((m.start(), i + 1))
+            bad.extend((s, i + 1) for s in stack)
     return sorted(bad)
 
 
