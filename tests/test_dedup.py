@@ -502,3 +502,23 @@ def test_a_crowd_of_similar_paragraphs_still_finds_the_copy() -> None:
     assert results[0] == results[1]
     hit = results[0][0]
     assert hit is not None and hit.doc == "c23"
+
+
+@pytest.mark.parametrize("num_perm", [128, 100, 7])
+def test_signature_screen_counts_agreeing_low_bytes(num_perm: int) -> None:
+    """The screen counts agreement on 64-bit words of rows padded with zeros: the count
+    must be the plain count of agreeing low bytes, whatever the padding."""
+    rng = np.random.default_rng(num_perm)
+    lsh = dedup._Lsh(num_perm, 1, 1, 0.5)
+    lsh.min_agree = 0  # keep every count
+    sigs = rng.integers(0, 2**32, (6, num_perm), dtype=np.uint32)
+    sigs[3] = sigs[0]  # one copy; then one that agrees only in the high bytes
+    sigs[4] = (sigs[0] & 0xFFFFFF00) | ((sigs[0] + 1) & 0xFF)
+    for rid in range(1, 6):
+        lsh.add(rid, sigs[rid].astype("<u4").tobytes(), 10, [rid])
+    cand = np.arange(1, 6)
+    rows = lsh.low_bytes(np.repeat(sigs[:1], 5, axis=0))
+    got = lsh.screen(cand, rows, np.full(5, 10), np.full(5, 10))
+    want = [(sigs[c] % 256 == sigs[0] % 256).sum() for c in cand]
+    assert got.tolist() == want
+    assert got[2] == num_perm and got[3] == 0
