@@ -61,6 +61,7 @@ sys.path.insert(0, str(HERE))
 from glossnorm.dedup import Mode  # noqa: E402
 from glossnorm.glossary import Glossary, default_glossary_path, load_glossary  # noqa: E402
 from glossnorm.match import Matcher  # noqa: E402
+from glossnorm.pipeline import default_workers  # noqa: E402
 
 WORK = HERE / "_work"
 SUDACHI_MAX_BYTES = 49_000  # Sudachi refuses input over 49,149 bytes
@@ -176,7 +177,7 @@ def run_cli_fresh(files: list[Path], glossary: Path, out: Path, dedup: Mode = "e
     seconds = time.perf_counter() - t0
     if res.returncode != 0:
         raise RuntimeError(f"glossnorm normalise failed ({res.returncode}): {res.stderr[-2000:]}")
-    return Timing(seconds, nbytes, note=f"{os.cpu_count()} workers (the default)")
+    return Timing(seconds, nbytes, note=f"{default_workers()} workers (the default)")
 
 
 def setup_seconds(glossary: Path) -> tuple[float, float]:

@@ -270,3 +270,38 @@ def test_every_command_has_help() -> None:
         return seen
 
     assert walk(cmd, []) >= 3
+
+
+def test_default_workers_follow_the_affinity_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job pinned to one CPU (taskset, a cpuset) gets one worker, not one per host CPU."""
+    from glossnorm import pipeline
+
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert pipeline.default_workers() == 1
+    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    assert pipeline.default_workers() == 3
+    monkeypatch.delattr(pipeline.os, "sched_getaffinity", raising=False)  # macOS, Windows
+    assert pipeline.default_workers() == 8
+
+
+def test_workers_default_to_default_workers(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glossnorm.cli import normalise as cli_normalise
+
+    calls: list[int] = []
+    seen: list[int] = []
+    real = cli_normalise.normalise_corpus
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(args[2].workers)  # type: ignore[attr-defined]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_normalise, "default_workers", lambda: calls.append(1) or 1)
+    monkeypatch.setattr(cli_normalise, "normalise_corpus", spy)
+    code, _ = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(tmp_path / "o")])
+    assert code == 0 and calls == [1] and seen == [1]
+    code, _ = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(tmp_path / "p"),
+                    "--workers", "2"])
+    assert code == 0 and calls == [1] and seen == [1, 2]

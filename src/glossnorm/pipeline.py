@@ -52,6 +52,15 @@ MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
 
 
+def default_workers() -> int:
+    """The CPUs this process may run on: its affinity mask (which ``taskset``, cpusets and
+    batch schedulers narrow), not every CPU of the host."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no affinity call on this platform (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Options:
     ingest: IngestOptions = field(default_factory=IngestOptions)

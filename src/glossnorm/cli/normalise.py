@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,7 @@ from glossnorm.dedup import DedupConfig
 from glossnorm.errors import GlossnormError, UsageError
 from glossnorm.glossary import load_glossary
 from glossnorm.ingest import IngestOptions
-from glossnorm.pipeline import Options
+from glossnorm.pipeline import Options, default_workers
 from glossnorm.write import normalise_corpus
 
 
@@ -98,7 +97,8 @@ def normalise_cmd(
         Path | None, typer.Option(help="SQLite dedup index kept across runs (incremental).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: number of cores).", min=1)
+        int | None,
+        typer.Option(help="Worker processes (default: the CPUs this process may use).", min=1),
     ] = None,
 ) -> None:
     """Normalise a corpus: clean, rewrite variants, gloss, deduplicate, write OUT/."""
@@ -122,7 +122,7 @@ def normalise_cmd(
         keep_boilerplate=keep_boilerplate,
         boilerplate_files=tuple(str(p) for p in boilerplate or ()),
         gloss_inline=gloss is GlossMode.inline,
-        workers=workers or os.cpu_count() or 1,
+        workers=workers or default_workers(),
     )
     gl = load_glossary(glossary)
     bar = _progress() if sys.stderr.isatty() else None
