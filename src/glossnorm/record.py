@@ -89,14 +89,18 @@ class SegmentRenderer:
         self.matcher = matcher
         self.inline = inline
         self._forms: list[_Form | None] = [None] * len(matcher.patterns)
+        self._tails: dict[str, bytes] = {}  # entry id -> gloss tail, shared by its forms
 
     def _form(self, pi: int) -> _Form:
-        p = self.matcher.patterns[pi]
-        e = p.entry
-        label = e.ja if p.lang is Lang.EN else e.en
-        tail = b"," + orjson.dumps({"entry": e.id, "en": e.en, "ja": e.ja})[1:]
-        shown = p.target or p.form
-        f = _Form(p.target, p.form, e.id, p.renamed, f"({label})", shown == label, tail)
+        # From the spec, not the compiled pattern: most forms have no rule to compile.
+        form, e, lang, target, _, renamed = self.matcher.patterns.spec(pi)
+        label = e.ja if lang is Lang.EN else e.en
+        tail = self._tails.get(e.id)
+        if tail is None:
+            tail = b"," + orjson.dumps({"entry": e.id, "en": e.en, "ja": e.ja})[1:]
+            self._tails[e.id] = tail
+        shown = target or form
+        f = _Form(target, form, e.id, renamed, f"({label})", shown == label, tail)
         self._forms[pi] = f
         return f
 
