@@ -45,7 +45,7 @@ texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map
 
 
 def part_results(doc: Document, part_chars: int) -> list[DocResult]:
-    steps, notes, parts = document_parts(doc, part_chars)
+    steps, notes, parts = document_parts(doc.id, doc.text, part_chars)
     n = len(parts)
     return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n)
             for i, p in enumerate(parts)]
@@ -72,7 +72,7 @@ def test_parts_merge_to_the_document_result(text: str, part_chars: int) -> None:
         (i == 0, i == len(results) - 1) for i in range(len(results))
     ]
     assert all(r.clean_steps == () and r.notes == () for r in results[1:])
-    assert merged(results) == process_document(STAGE, doc)
+    assert merged(results) == process_document(STAGE, doc.id, doc.text)
 
 
 def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
@@ -82,7 +82,7 @@ def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
     results = part_results(doc, 1)  # one segment per part
     assert len(results) == 4 and [r.records == b"" for r in results] == [0, 1, 1, 0]
     assert merged(results).lines.decode().split("\n") == ["会談した。", "拒否した。"]
-    assert merged(results) == process_document(STAGE, doc)
+    assert merged(results) == process_document(STAGE, doc.id, doc.text)
 
 
 def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(

@@ -174,11 +174,13 @@ def _frozen_stage(glossary: Glossary, opts: Options) -> Stage:
     return stage
 
 
-def process_document(stage: Stage, doc: Document) -> DocResult:
+def process_document(stage: Stage, doc_id: str, text: str) -> DocResult:
     """The pure per-document part of the pipeline: clean → segment → boilerplate →
-    normalise → render → fingerprint."""
-    steps, notes, (segs,) = document_parts(doc, sys.maxsize)  # one part: the whole document
-    return part_result(steps, notes, process_segments(stage, doc.id, segs), 0, 1)
+    normalise → render → fingerprint. It reads nothing of a document but its id and text,
+    and only those cross the pipe to a worker (a frozen dataclass pickles 2-3x slower:
+    0.077 s against 0.036 s per 20 MB, most of it in the main process)."""
+    steps, notes, (segs,) = document_parts(doc_id, text, sys.maxsize)  # one part: all of it
+    return part_result(steps, notes, process_segments(stage, doc_id, segs), 0, 1)
 
 
 SegmentItem = tuple[int, str, bool]  # (index in the document, text, headline)
@@ -247,13 +249,13 @@ class Cut(NamedTuple):
     parts: list[list[SegmentItem]]
 
 
-def document_parts(doc: Document, part_chars: int) -> Cut:
+def document_parts(doc_id: str, text: str, part_chars: int) -> Cut:
     """A document cleaned and cut into runs of whole segments of about ``part_chars``
     characters, so that several workers can share a long one."""
-    cleaned = clean_text(doc.text)
+    cleaned = clean_text(text)
     parts: list[list[SegmentItem]] = [[]]
     size = 0
-    for s in split_segments(doc.id, cleaned.text):
+    for s in split_segments(doc_id, cleaned.text):
         if size >= part_chars:
             parts.append([])
             size = 0
@@ -263,11 +265,8 @@ def document_parts(doc: Document, part_chars: int) -> Cut:
 
 
 def _process_chunk(docs: Sequence[tuple[str, str]]) -> list[DocResult]:
-    """``process_document`` for (id, text) pairs: only those cross the pipe, since the
-    stages read nothing else of a document and a frozen dataclass pickles 2-3x slower
-    (20 MB: 0.077 s against 0.036 s, most of it in the main process)."""
     assert _STAGE is not None, "worker not initialised"
-    return [process_document(_STAGE, Document(i, t, "")) for i, t in docs]
+    return [process_document(_STAGE, doc_id, text) for doc_id, text in docs]
 
 
 def _process_part(doc_id: str, segs: Sequence[SegmentItem]) -> Part:
@@ -322,7 +321,7 @@ def iter_results(
                     for res in _long_results(stage, it):
                         yield it, res
                 else:
-                    yield it, process_document(stage, it)
+                    yield it, process_document(stage, it.id, it.text)
         else:
             yield from _iter_parallel(inputs, glossary, opts)
     finally:
@@ -379,7 +378,7 @@ def _iter_parallel(
 
 def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
     """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
-    steps, notes, parts = document_parts(doc, CHUNK_CHARS)
+    steps, notes, parts = document_parts(doc.id, doc.text, CHUNK_CHARS)
     for i in range(len(parts)):
         segs, parts[i] = parts[i], []  # each part's texts go once they are done
         yield part_result(steps, notes, process_segments(stage, doc.id, segs), i, len(parts))
@@ -420,7 +419,7 @@ def _submit(pool: ProcessPoolExecutor, chunk: list[Document | Problem]) -> _InFl
     """Send a chunk to the workers; a long document goes alone, to be cut first."""
     if len(chunk) == 1 and _is_long(doc := chunk[0]):
         assert isinstance(doc, Document)
-        return _LongDoc(doc.id, pool.submit(document_parts, doc, CHUNK_CHARS))
+        return _LongDoc(doc.id, pool.submit(document_parts, doc.id, doc.text, CHUNK_CHARS))
     return pool.submit(_process_chunk, [(d.id, d.text) for d in chunk if isinstance(d, Document)])
 
 
