@@ -438,6 +438,26 @@ def test_jaccard_many_agrees_with_reference(x: list[int], ys: list[list[int]]) -
     ]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 50), unique=True), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), st.lists(st.integers(0, 50), unique=True)),
+             max_size=8),
+)
+def test_jaccard_pairs_agrees_with_reference(
+    qs: list[list[int]], pairs: list[tuple[int, list[int]]]
+) -> None:
+    """Several queries at once (the prefetch's form): each pair against its own query."""
+    pairs = [(q % len(qs), y) for q, y in pairs]
+    qsets = [np.array(sorted(x), dtype=np.uint32) for x in qs]
+    which = np.array([q for q, _ in pairs], dtype=np.int64)
+    blobs = [np.array(sorted(y), dtype="<u4").tobytes() for _, y in pairs]
+    got = mh.jaccard_pairs(qsets, which, blobs)
+    assert [round(float(g), 9) for g in got] == [
+        round(mh.jaccard_reference(sorted(qs[q]), sorted(y)), 9) for q, y in pairs
+    ]
+
+
 # -- one document at a time -----------------------------------------------------------------
 
 

@@ -770,30 +770,14 @@ class DedupIndex:
         sims = np.full(len(cand), np.nan)
         vq, vc = qpos[verify], cand[verify]
         if len(vc):
-            # Every query's shingles tagged with its position, sorted; each candidate
-            # shingle tagged with its pair's query is looked up there by binary search.
             qsets = [np.frombuffer(fps[q].shingles or b"", dtype="<u4") for q in queries]
-            qkeys = (
-                np.repeat(np.arange(len(queries), dtype=np.uint64) << np.uint64(32), qn)
-                | np.concatenate(qsets).astype(np.uint64)
-            )
             if self._store_rows:  # read each row once from the file
                 uniq = np.unique(vc).tolist()
                 blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
                 pair_blobs = [blobs[c] for c in vc.tolist()]
             else:
                 pair_blobs = [b for _, _, b in self._rows(vc.tolist())]
-            lens = np.array([len(b) // 4 for b in pair_blobs], dtype=np.int64)
-            flat = np.frombuffer(b"".join(pair_blobs), dtype="<u4").astype(np.uint64)
-            tagged = (np.repeat(vq.astype(np.uint64), lens) << np.uint64(32)) | flat
-            pos = np.minimum(np.searchsorted(qkeys, tagged), max(len(qkeys) - 1, 0))
-            seen = np.zeros(len(tagged) + 1, dtype=np.int64)
-            if len(tagged) and len(qkeys):
-                np.cumsum(qkeys[pos] == tagged, out=seen[1:])
-            ends = np.cumsum(lens)
-            inter = seen[ends] - seen[ends - lens]
-            union = qn[vq] + lens - inter
-            sims[verify] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+            sims[verify] = mh.jaccard_pairs(qsets, vq, pair_blobs)
         # Each query's verdict as _find reaches it: among the verified pairs (those it
         # would verify), the most similar at or above the threshold, ties to the lowest id.
         good = np.flatnonzero(sims >= t)  # (NaN: not verified, never good)

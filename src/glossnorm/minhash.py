@@ -20,6 +20,7 @@ decide anything on their own.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -183,25 +184,39 @@ def jaccard(x: U32, y: U32) -> float:
     return inter / (len(x) + len(y) - inter)
 
 
-def jaccard_many(x: U32, blobs: list[bytes]) -> npt.NDArray[np.float64]:
-    """Exact Jaccard of ``x`` (sorted, unique) with each shingle set in ``blobs``
-    (little-endian uint32, sorted, unique), in one vectorised pass: every candidate
-    shingle is looked up in ``x`` by binary search, then counted per candidate."""
+def jaccard_pairs(
+    qsets: Sequence[U32], pair_query: npt.NDArray[np.int64], blobs: list[bytes]
+) -> npt.NDArray[np.float64]:
+    """Exact Jaccard of each pair (``qsets[pair_query[i]]``, ``blobs[i]``), in one
+    vectorised pass. Sets are sorted and unique (blobs: little-endian uint32). Every query
+    shingle is tagged with its query's position (high 32 bits), which keeps them sorted;
+    each blob shingle, tagged with its pair's query, is looked up there by binary search,
+    and the matches are counted per pair."""
     if not blobs:
         return np.zeros(0)
+    qn = np.array([len(x) for x in qsets], dtype=np.int64)
+    qkeys = np.repeat(np.arange(len(qsets), dtype=np.uint64) << np.uint64(32), qn) | (
+        np.concatenate(qsets).astype(np.uint64)
+    )
     lens = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs))
     ends = np.cumsum(lens)
     inter = np.zeros(len(blobs), dtype=np.int64)
-    if len(x) and int(ends[-1]):
-        flat = np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint32, copy=False)
-        pos = np.searchsorted(x, flat)
-        np.minimum(pos, len(x) - 1, out=pos)
-        seen = np.zeros(len(flat) + 1, dtype=np.int64)
-        np.cumsum(x[pos] == flat, out=seen[1:])
+    if len(qkeys) and int(ends[-1]):
+        flat = np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint64)
+        tagged = (np.repeat(pair_query.astype(np.uint64), lens) << np.uint64(32)) | flat
+        pos = np.searchsorted(qkeys, tagged)
+        np.minimum(pos, len(qkeys) - 1, out=pos)
+        seen = np.zeros(len(tagged) + 1, dtype=np.int64)
+        np.cumsum(qkeys[pos] == tagged, out=seen[1:])
         inter = seen[ends] - seen[ends - lens]
-    union = len(x) + lens - inter
+    union = qn[pair_query] + lens - inter
     out: npt.NDArray[np.float64] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
     return out
+
+
+def jaccard_many(x: U32, blobs: list[bytes]) -> npt.NDArray[np.float64]:
+    """Exact Jaccard of ``x`` with each shingle set in ``blobs`` (see ``jaccard_pairs``)."""
+    return jaccard_pairs([x], np.zeros(len(blobs), dtype=np.int64), blobs)
 
 
 def jaccard_reference(x: list[int], y: list[int]) -> float:
