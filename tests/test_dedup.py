@@ -458,6 +458,30 @@ def test_jaccard_pairs_agrees_with_reference(
     ]
 
 
+@pytest.mark.parametrize("slack", [0, mh.TABLE_SLACK])
+def test_jaccard_pairs_exact_when_table_slots_clash(
+    slack: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big sets over the whole uint32 range (extremes included): with no slack most keys
+    share a slot with another, and the counts must still be exact."""
+    monkeypatch.setattr(mh, "TABLE_SLACK", slack)
+    rng = np.random.default_rng(7)
+    qs = [np.unique(rng.integers(0, 1 << 32, 3000, dtype=np.uint64)) for _ in range(3)]
+    qs[0] = np.unique(np.concatenate((qs[0], [0, 0xFFFFFFFE, 0xFFFFFFFF])))
+    qsets = [q.astype(np.uint32) for q in qs]
+    which, blobs, want = [], [], []
+    for i in range(12):
+        q = i % 3
+        own = rng.choice(qs[q], int(rng.integers(0, 2500)), replace=False)
+        other = rng.choice(qs[(q + 1) % 3], 300, replace=False)  # another query's keys
+        y = sorted(set(own.tolist()) | set(other.tolist()) | {0xFFFFFFFF})
+        which.append(q)
+        blobs.append(np.array(y, dtype="<u4").tobytes())
+        want.append(round(mh.jaccard_reference(qs[q].tolist(), y), 9))
+    got = mh.jaccard_pairs(qsets, np.array(which, dtype=np.int64), blobs)
+    assert [round(float(g), 9) for g in got] == want
+
+
 # -- one document at a time -----------------------------------------------------------------
 
 

@@ -184,30 +184,58 @@ def jaccard(x: U32, y: U32) -> float:
     return inter / (len(x) + len(y) - inter)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits index the table
+# Tagged keys have a query position below 2**32 - 2 in their high half, so neither value
+# below is ever a key: _EMPTY fills free slots, _CLASH those that two keys hash to.
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
+_CLASH = np.uint64(0xFFFFFFFEFFFFFFFF)
+TABLE_SLACK = 3  # table slots per key: 8-16 (a key is in a clash ~1/16 to 1/8 of the time)
+
+
 def jaccard_pairs(
     qsets: Sequence[U32], pair_query: npt.NDArray[np.int64], blobs: list[bytes]
 ) -> npt.NDArray[np.float64]:
     """Exact Jaccard of each pair (``qsets[pair_query[i]]``, ``blobs[i]``), in one
-    vectorised pass. Sets are sorted and unique (blobs: little-endian uint32). Every query
-    shingle is tagged with its query's position (high 32 bits), which keeps them sorted;
-    each blob shingle, tagged with its pair's query, is looked up there by binary search,
-    and the matches are counted per pair."""
+    vectorised pass. Sets are sorted and unique (blobs: little-endian uint32).
+
+    Every shingle is tagged with its query's position (high 32 bits): the query shingles go
+    into a hash table, and each blob shingle, tagged with its pair's query, is looked up
+    with one gather (a binary search per shingle took 1.6x as long; tens of millions of
+    shingles are verified per 20 MB). Shingles in a clashed slot are looked up by binary
+    search among the clashing keys. The matches are counted per pair."""
     if not blobs:
         return np.zeros(0)
     qn = np.array([len(x) for x in qsets], dtype=np.int64)
     qkeys = np.repeat(np.arange(len(qsets), dtype=np.uint64) << np.uint64(32), qn) | (
         np.concatenate(qsets).astype(np.uint64)
     )
-    lens = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs))
+    lens = np.array(list(map(len, blobs)), dtype=np.int64) >> 2
     ends = np.cumsum(lens)
     inter = np.zeros(len(blobs), dtype=np.int64)
     if len(qkeys) and int(ends[-1]):
+        bits = max(8, len(qkeys).bit_length() + TABLE_SLACK)
+        shift = np.uint64(64 - bits)
+        table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
+        qslot = (qkeys * _GOLDEN) >> shift
+        table[qslot] = qkeys  # of keys sharing a slot, one stays
+        lost = table[qslot] != qkeys
+        clashing = qkeys[:0]
+        if lost.any():
+            table[qslot[lost]] = _CLASH
+            clashing = qkeys[table[qslot] == _CLASH]  # sorted, as qkeys is
         flat = np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint64)
         tagged = (np.repeat(pair_query.astype(np.uint64), lens) << np.uint64(32)) | flat
-        pos = np.searchsorted(qkeys, tagged)
-        np.minimum(pos, len(qkeys) - 1, out=pos)
+        slot = tagged * _GOLDEN
+        slot >>= shift
+        found = table[slot]
+        hit = found == tagged
+        if len(clashing):
+            maybe = np.flatnonzero(found == _CLASH)
+            x = tagged[maybe]
+            pos = np.minimum(np.searchsorted(clashing, x), len(clashing) - 1)
+            hit[maybe] = clashing[pos] == x
         seen = np.zeros(len(tagged) + 1, dtype=np.int64)
-        np.cumsum(qkeys[pos] == tagged, out=seen[1:])
+        np.cumsum(hit, out=seen[1:])
         inter = seen[ends] - seen[ends - lens]
     union = qn[pair_query] + lens - inter
     out: npt.NDArray[np.float64] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
