@@ -39,7 +39,7 @@ import re
 import sqlite3
 import sys
 from array import array
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, NamedTuple
@@ -60,6 +60,7 @@ MODES: tuple[Mode, ...] = ("exact", "near", "off")
 # 42), so a key yields only its first 64 segments of earlier runs and its first 64 of this
 # run (see docs/dedup.md for what this costs).
 BUCKET_CAP = 64
+Bucket = tuple[int] | list[int]  # the ids under one band key (see _Lsh.buckets)
 # Candidates verified (exact Jaccard) per segment: those that agree most with its signature.
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
 # (0.3-0.45), so it is among them; the cost of a check no longer grows with the crowd.
@@ -263,13 +264,14 @@ class _Lsh:
         self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
         self.keys = np.empty(0, dtype=np.int64)
         self.ids = np.empty(0, dtype=np.int64)
-        # band key -> the id added under it this session, or the ids (up to BUCKET_CAP)
-        # once shared: one probe per key (the maps hold millions of keys; every probe is a
-        # cache miss), and no list for the keys that are never shared.
-        self.buckets: dict[int, int | list[int]] = {}
+        # band key -> the ids added under it this session (up to BUCKET_CAP): one probe per
+        # key (the maps hold millions of keys; every probe is a cache miss). A key not
+        # shared (most of them) holds its row's one 1-tuple, not a list of its own, and a
+        # lookup chains tuples and lists alike in C.
+        self.buckets: dict[int, Bucket] = {}
         # The same for the ids indexed since ``track()`` (one document's): a small map, so
         # looking a document's own rows up costs no cache miss in the big one.
-        self.recent: dict[int, int | list[int]] | None = None
+        self.recent: dict[int, Bucket] | None = None
         self.removed = 0  # rows removed so far (a prefetch is stale once this moves)
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
         # ~2e-4 (one at the weakest copies measured, J = 0.6, ~1e-9), while same-story pairs
@@ -304,31 +306,32 @@ class _Lsh:
         self.sigs[rid, : len(sig) // 4] = np.frombuffer(sig, dtype="<u4")  # (low bytes)
         self.nsh[rid] = nsh
         buckets, recent = self.buckets, self.recent
+        alone = (rid,)
         # Most rows of a real corpus share no key; the check runs in C and stops at the
         # first shared key (in a recombined corpus, nearly every row shares one).
         if buckets.keys().isdisjoint(keys):
-            buckets.update(dict.fromkeys(keys, rid))
+            buckets.update(dict.fromkeys(keys, alone))
             if recent is not None:  # (keys new to buckets are new here too)
-                recent.update(dict.fromkeys(keys, rid))
+                recent.update(dict.fromkeys(keys, alone))
             return
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
-                buckets[k] = rid
-            elif isinstance(ids, int):
-                buckets[k] = [ids, rid]
+                buckets[k] = alone
+            elif type(ids) is tuple:
+                buckets[k] = [ids[0], rid]
             elif len(ids) < BUCKET_CAP:
-                ids.append(rid)
+                ids.append(rid)  # type: ignore[union-attr]  # (a list: tuples are above)
             else:
                 continue
             if recent is not None:
                 mine = recent.get(k)
                 if mine is None:
-                    recent[k] = rid
-                elif isinstance(mine, int):
-                    recent[k] = [mine, rid]
+                    recent[k] = alone
+                elif type(mine) is tuple:
+                    recent[k] = [mine[0], rid]
                 else:
-                    mine.append(rid)
+                    mine.append(rid)  # type: ignore[union-attr]
 
     def low_bytes(self, sigs: mh.U32) -> npt.NDArray[np.uint8]:
         """Signatures ``(k, num_perm)`` as rows of ``self.sigs``: the low byte of each
@@ -403,18 +406,15 @@ class _Lsh:
         return cand[ok], agree[ok]
 
 
-def _shared(buckets: dict[int, int | list[int]], klist: list[int]) -> list[int]:
+def _shared(buckets: dict[int, Bucket], klist: list[int]) -> list[int]:
     """The ids ``buckets`` holds under the keys of ``klist``, an id once per key.
-    (Intersecting the keys in C first, ``buckets.keys() & klist``, measured slower.)"""
+    (Intersecting the keys in C first, ``buckets.keys() & klist``, measured slower; so did
+    chaining the buckets in C, which moves ids one by one where ``+=`` copies a block.)"""
     out: list[int] = []
-    # filter() drops the misses in C (ids start at 1 and lists are never empty, so a hit
-    # is never falsy): on text without near copies nearly every key misses.
-    hits: Iterator[int | list[int]] = filter(None, map(buckets.get, klist))
-    for ids in hits:
-        if isinstance(ids, int):
-            out.append(ids)
-        else:
-            out += ids
+    # filter() drops the misses in C (a bucket is never empty, so never falsy): on text
+    # without near copies nearly every key misses.
+    for ids in filter(None, map(buckets.get, klist)):
+        out += ids
     return out
 
 
