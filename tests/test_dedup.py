@@ -548,6 +548,42 @@ def test_a_crowd_of_similar_paragraphs_still_finds_the_copy() -> None:
     assert hit is not None and hit.doc == "c23"
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.integers(0, 5), unique=True, max_size=4), st.booleans()),
+        max_size=90,
+    )
+)
+def test_band_maps_hold_the_first_ids_per_key(rows: list[tuple[list[int], bool]]) -> None:
+    """``band_ids`` gives, per key, the first BUCKET_CAP ids added under it, and
+    ``band_ids_recent`` those of them added since tracking started (a new document),
+    whether a key holds one id or several. Keys are few and buckets small, so they fill."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dedup, "BUCKET_CAP", 3)
+        _check_band_maps(rows)
+
+
+def _check_band_maps(rows: list[tuple[list[int], bool]]) -> None:
+    lsh = dedup._Lsh(8, 1, 1, 0.5)
+    sig = np.zeros(8, dtype="<u4").tobytes()
+    held: dict[int, list[int]] = {}
+    recent: dict[int, list[int]] = {}
+    for rid, (keys, new_doc) in enumerate(rows, start=1):
+        if new_doc:
+            lsh.track(True)
+            recent = {}
+        lsh.add(rid, sig, 1, keys)
+        for k in keys:
+            if len(held.setdefault(k, [])) < dedup.BUCKET_CAP:
+                held[k].append(rid)
+                recent.setdefault(k, []).append(rid)
+        for k in range(6):
+            assert lsh.band_ids([k]) == held.get(k, [])
+            if lsh.recent is not None:
+                assert lsh.band_ids_recent([k]) == recent.get(k, [])
+
+
 @pytest.mark.parametrize("num_perm", [128, 100, 7])
 def test_signature_screen_counts_agreeing_low_bytes(num_perm: int) -> None:
     """The screen counts agreement on 64-bit words of rows padded with zeros: the count

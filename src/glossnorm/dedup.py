@@ -41,6 +41,7 @@ import sys
 from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from types import TracebackType
 from typing import Literal, NamedTuple
 
@@ -61,6 +62,7 @@ MODES: tuple[Mode, ...] = ("exact", "near", "off")
 # run (see docs/dedup.md for what this costs).
 BUCKET_CAP = 64
 Bucket = tuple[int] | list[int]  # the ids under one band key (see _Lsh.buckets)
+_SHINGLES = itemgetter(2)  # of a (doc, seg, shingles) row
 # Candidates verified (exact Jaccard) per segment: those that agree most with its signature.
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
 # (0.3-0.45), so it is among them; the cost of a check no longer grows with the crowd.
@@ -314,6 +316,7 @@ class _Lsh:
             if recent is not None:  # (keys new to buckets are new here too)
                 recent.update(dict.fromkeys(keys, alone))
             return
+        added: list[int] = []
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
@@ -324,14 +327,21 @@ class _Lsh:
                 ids.append(rid)  # type: ignore[union-attr]  # (a list: tuples are above)
             else:
                 continue
-            if recent is not None:
-                mine = recent.get(k)
-                if mine is None:
-                    recent[k] = alone
-                elif type(mine) is tuple:
-                    recent[k] = [mine[0], rid]
-                else:
-                    mine.append(rid)  # type: ignore[union-attr]
+            added.append(k)
+        if recent is None:
+            return
+        # The rows of one document rarely share a key with each other: one check in C.
+        if recent.keys().isdisjoint(added):
+            recent.update(dict.fromkeys(added, alone))
+            return
+        for k in added:
+            mine = recent.get(k)
+            if mine is None:
+                recent[k] = alone
+            elif type(mine) is tuple:
+                recent[k] = [mine[0], rid]
+            else:
+                mine.append(rid)  # type: ignore[union-attr]
 
     def low_bytes(self, sigs: mh.U32) -> npt.NDArray[np.uint8]:
         """Signatures ``(k, num_perm)`` as rows of ``self.sigs``: the low byte of each
@@ -698,8 +708,7 @@ class DedupIndex:
         ids, sims = ids[pick], sims[pick]
         todo = np.flatnonzero(np.isnan(sims))  # not verified by a prefetch
         if len(todo):
-            rows = self._rows(ids[todo].tolist())
-            sims[todo] = mh.jaccard_many(fp.shingle_set(), [b for _, _, b in rows])
+            sims[todo] = mh.jaccard_many(fp.shingle_set(), self._blobs(ids[todo].tolist()))
         ok = np.flatnonzero(sims >= t)
         if not len(ok):
             return None
@@ -725,6 +734,15 @@ class DedupIndex:
             ).fetchall()
         found += [buffered[c] for c in ids if c in buffered]
         return found
+
+    def _blobs(self, ids: list[int]) -> list[bytes]:
+        """The shingle sets of kept rows, in the order of ``ids`` (repeats allowed)."""
+        if self._store_rows:  # read each row once from the file
+            uniq = sorted(set(ids))
+            got = dict(zip(uniq, map(_SHINGLES, self._rows(uniq)), strict=True))
+            return list(map(got.__getitem__, ids))
+        # Every row of the run is in memory: looked up in C (half a million rows per 20 MB).
+        return list(map(_SHINGLES, map(self._buf_sh.__getitem__, ids)))
 
     def _prefetch(self, fps: Sequence[Fingerprint]) -> list[_Prefetched | None]:
         """For each fingerprint: the kept rows (ascending ids) that pass the size and
@@ -771,13 +789,7 @@ class DedupIndex:
         vq, vc = qpos[verify], cand[verify]
         if len(vc):
             qsets = [np.frombuffer(fps[q].shingles or b"", dtype="<u4") for q in queries]
-            if self._store_rows:  # read each row once from the file
-                uniq = np.unique(vc).tolist()
-                blobs = dict(zip(uniq, (b for _, _, b in self._rows(uniq)), strict=True))
-                pair_blobs = [blobs[c] for c in vc.tolist()]
-            else:
-                pair_blobs = [b for _, _, b in self._rows(vc.tolist())]
-            sims[verify] = mh.jaccard_pairs(qsets, vq, pair_blobs)
+            sims[verify] = mh.jaccard_pairs(qsets, vq, self._blobs(vc.tolist()))
         # Each query's verdict as _find reaches it: among the verified pairs (those it
         # would verify), the most similar at or above the threshold, ties to the lowest id.
         good = np.flatnonzero(sims >= t)  # (NaN: not verified, never good)
