@@ -5,6 +5,7 @@ document's result, and the output the same as from the document taken whole."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,22 @@ def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
         for run in ("1-2000", "2-2000"):
             assert (whole / name).read_bytes() == (tmp_path / run / name).read_bytes(), name
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+def test_workers_run_nicer_than_the_main_process() -> None:
+    """The main process (accounting, near dedup, writing) is the serial part of a run:
+    workers yield a core to it, and the main process itself keeps its priority."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    mine = os.nice(0)
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=pipeline._init_worker,
+        initargs=(None, Options()),
+    ) as pool:
+        theirs = pool.submit(os.nice, 0).result()
+    assert theirs == min(mine + pipeline.WORKER_NICE, 19)
+    assert os.nice(0) == mine

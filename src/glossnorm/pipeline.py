@@ -50,6 +50,11 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 LONG_DOC_CHARS = 1_000_000
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
+# Workers run this much nicer than the main process, whose accounting, near dedup and
+# writing are the run's serial part: N workers and the main process share N cores, and a
+# main process that waits for a core holds up every worker behind it. Near dedup on 20 MB
+# with 2 workers: wall time minus the main process's CPU time 0.8 -> 0.35 s.
+WORKER_NICE = 10
 
 
 def default_workers() -> int:
@@ -156,6 +161,8 @@ _STAGE: Stage | None = None
 
 def _init_worker(glossary: Glossary | None, opts: Options) -> None:
     global _STAGE
+    if hasattr(os, "nice"):  # (POSIX only)
+        os.nice(WORKER_NICE)
     if glossary is not None:  # spawned: build the stage here (forked workers inherit it)
         _STAGE = _frozen_stage(glossary, opts)
 
