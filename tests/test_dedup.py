@@ -597,8 +597,8 @@ def test_signature_screen_counts_agreeing_low_bytes(num_perm: int) -> None:
     for rid in range(1, 6):
         lsh.add(rid, sigs[rid].astype("<u4").tobytes(), 10, [rid])
     cand = np.arange(1, 6)
-    rows = lsh.low_bytes(np.repeat(sigs[:1], 5, axis=0))
-    got = lsh.screen(cand, rows, np.full(5, 10), np.full(5, 10))
+    got = lsh.screen(cand, np.zeros(5, dtype=np.int64), lsh.low_bytes(sigs[:1]),
+                     np.full(1, 10), np.full(1, 10))
     want = [(sigs[c] % 256 == sigs[0] % 256).sum() for c in cand]
     assert got.tolist() == want
     assert got[2] == num_perm and got[3] == 0

@@ -378,18 +378,22 @@ class _Lsh:
     def screen(
         self,
         cand: npt.NDArray[np.int64],
+        qpos: npt.NDArray[np.int64],
         sigs: npt.NDArray[np.uint8],
         lo: npt.NDArray[np.int64],
         hi: npt.NDArray[np.int64],
     ) -> npt.NDArray[np.int64]:
-        """Signature agreement of each candidate with its query (one row of ``sigs`` per
-        candidate), or -1 where the candidate is of implausible size (not ``lo``..``hi``
-        shingles) or agrees too rarely."""
+        """Signature agreement of each candidate with its query, or -1 where the candidate
+        is of implausible size or agrees too rarely. Candidate ``i`` belongs to query
+        ``qpos[i]``: its row of ``sigs`` (see ``low_bytes``) and its bounds ``lo``..``hi``
+        on the candidate's shingle count."""
         n = self.nsh[cand]
         agree = np.full(len(cand), -1, dtype=np.int64)
-        ok = (n >= np.maximum(lo, 1)) & (n <= hi)
-        if ok.any():
-            same = np.take(self.sigs, cand[ok], axis=0) == sigs[ok]
+        ok = np.flatnonzero((n >= np.maximum(lo, 1)[qpos]) & (n <= hi[qpos]))
+        if len(ok):
+            # Millions of pairs per 20 MB: each row is gathered once and compared in place.
+            same = np.take(self.sigs, cand[ok], axis=0)
+            np.equal(same, np.take(sigs, qpos[ok], axis=0), out=same.view(np.bool_))
             # Each byte of ``same`` is 0 or 1: counting bits eight bytes at a time is
             # twice as fast as count_nonzero along the rows. The padding always agrees.
             got = np.bitwise_count(same.view(np.uint64)).sum(axis=1, dtype=np.int64)
@@ -410,8 +414,9 @@ class _Lsh:
         """Those of ``ids`` that pass ``screen``: (ids ascending, agreement)."""
         cand = _sorted_unique(np.fromiter(ids, dtype=np.int64, count=len(ids)))
         mine = self.low_bytes(np.frombuffer(sig, dtype="<u4")[None])[0]
-        rows = np.broadcast_to(mine, (len(cand), len(mine)))
-        agree = self.screen(cand, rows, np.array([lo]), np.array([hi]))
+        agree = self.screen(
+            cand, np.zeros(len(cand), dtype=np.int64), mine[None], np.array([lo]), np.array([hi])
+        )
         ok = agree >= 0
         return cand[ok], agree[ok]
 
@@ -775,7 +780,7 @@ class DedupIndex:
         sigs = self._lsh.low_bytes(sigs.reshape(len(queries), -1))
         lo = np.floor(qn * t - 1e-9).astype(np.int64)
         hi = np.ceil(qn / t + 1e-9).astype(np.int64)
-        agree = self._lsh.screen(cand, sigs[qpos], lo[qpos], hi[qpos])
+        agree = self._lsh.screen(cand, qpos, sigs, lo, hi)
         keep = agree >= 0
         qpos, cand, agree = qpos[keep], cand[keep], agree[keep]
         split = np.searchsorted(qpos, np.arange(len(queries) + 1))
