@@ -269,7 +269,7 @@ class _Lsh:
         # band key -> the ids added under it this session (up to BUCKET_CAP): one probe per
         # key (the maps hold millions of keys; every probe is a cache miss). A key not
         # shared (most of them) holds its row's one 1-tuple, not a list of its own, and a
-        # lookup chains tuples and lists alike in C.
+        # lookup extends its result by tuples and lists alike, with no type test.
         self.buckets: dict[int, Bucket] = {}
         # The same for the ids indexed since ``track()`` (one document's): a small map, so
         # looking a document's own rows up costs no cache miss in the big one.
