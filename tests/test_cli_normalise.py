@@ -255,6 +255,25 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert proc.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize(("dedup", "loaded"), [("exact", False), ("off", False), ("near", True)])
+def test_numpy_is_imported_for_near_dedup_only(tmp_path: Path, dedup: str, loaded: bool) -> None:
+    # numpy is a quarter of the command's start-up: the other modes must not pay for it.
+    (tmp_path / "a.txt").write_text(ARTICLE + REPOST, encoding="utf-8")
+    script = (
+        "import sys; from glossnorm.cli import main; sys.argv[1:] = sys.argv[2:]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('numpy._core' in sys.modules)"
+    )
+    args = [str(tmp_path / "a.txt"), "--glossary", MINI, "--out", str(tmp_path / "o")]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "-", "normalise", *args, "--dedup", dedup],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == str(loaded)
+
+
 def test_every_command_has_help() -> None:
     import typer.main
 

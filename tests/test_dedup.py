@@ -236,9 +236,9 @@ def test_jaccard_matches_reference(x: str, y: str) -> None:
 
 def test_lsh_layout_keeps_pairs_at_the_threshold() -> None:
     for t in (0.3, 0.5, 0.7, 0.9):
-        bands, rows = mh.choose_bands(t, 128)
+        bands, rows = dedup.choose_bands(t, 128)
         assert bands * rows <= 128
-        assert mh.candidate_probability(t, bands, rows) >= 0.995
+        assert dedup.candidate_probability(t, bands, rows) >= 0.995
 
 
 def test_minhash_agreement_estimates_jaccard() -> None:

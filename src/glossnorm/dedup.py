@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import math
 import os
 import re
@@ -42,15 +43,36 @@ from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from types import TracebackType
-from typing import Literal, NamedTuple
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-import numpy as np
-import numpy.typing as npt
-
-from glossnorm import minhash as mh
 from glossnorm.clean import full_nfkc
 from glossnorm.errors import InputError, UsageError
+
+
+def _lazy(name: str) -> ModuleType:
+    """``name`` imported on first use (the importlib documentation's recipe)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from glossnorm import minhash as mh
+else:
+    # numpy takes ~0.06 s to import, a quarter of the command's start-up, and only near
+    # dedup needs it: exact and off runs, and every other command, start without it.
+    np = _lazy("numpy")
+    mh = _lazy("glossnorm.minhash")
 
 Mode = Literal["exact", "near", "off"]
 MODES: tuple[Mode, ...] = ("exact", "near", "off")
@@ -116,7 +138,25 @@ class DedupConfig:
         """(bands, rows) used when a new index is created."""
         if self.bands and self.rows:
             return self.bands, self.rows
-        return mh.choose_bands(self.threshold, self.num_perm)
+        return choose_bands(self.threshold, self.num_perm)
+
+
+def candidate_probability(j: float, bands: int, rows: int) -> float:
+    """Probability that two sets with Jaccard ``j`` share at least one band."""
+    return 1.0 - (1.0 - j**rows) ** bands
+
+
+@functools.lru_cache(maxsize=64)
+def choose_bands(threshold: float, num_perm: int, miss: float = 0.005) -> tuple[int, int]:
+    """(bands, rows) with the most rows (fewest spurious candidates) whose chance of missing
+    a pair right at ``threshold`` is at most ``miss``; recall matters more than the cost of
+    verifying extra candidates, which is one set intersection each."""
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if candidate_probability(threshold, bands, rows) >= 1.0 - miss:
+            best = (bands, rows)
+    return best
 
 
 class Fingerprint(NamedTuple):
@@ -454,13 +494,14 @@ def _best_first(agree: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt
 # (candidate ids ascending, signature agreement, exact similarity or NaN if not verified,
 # the verdict if the document changes nothing: the best verified (id, similarity) at or
 # above the threshold, or None; the query's band keys)
-_Prefetched = tuple[
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.float64],
-    "tuple[int, float] | None",
-    list[int],
-]
+if TYPE_CHECKING:  # (annotations only: the alias would import numpy)
+    _Prefetched = tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        "tuple[int, float] | None",
+        list[int],
+    ]
 
 
 @dataclass
@@ -474,6 +515,7 @@ class DedupIndex:
     """Sequential duplicate checker backed by SQLite (a file with ``path``, else in memory)."""
 
     lock_timeout = 5.0  # seconds to wait for another run holding the index
+    _lsh: _Lsh  # near mode only (it needs numpy, which the other modes never import)
 
     def __init__(self, cfg: DedupConfig, path: str | os.PathLike[str] | None = None) -> None:
         self.cfg = cfg
@@ -558,8 +600,8 @@ class DedupIndex:
             bands, rows = int(meta["bands"]), int(meta["rows"])
         self.bands, self.rows = bands, rows
         self._own_layout = (bands, rows) == self.cfg.lsh  # fingerprints carry these keys
-        self._lsh = _Lsh(self.cfg.num_perm, bands, rows, self.cfg.threshold)
         if self.cfg.mode == "near":
+            self._lsh = _Lsh(self.cfg.num_perm, bands, rows, self.cfg.threshold)
             got = db.execute("SELECT id, nsh, sig FROM segs WHERE sig IS NOT NULL").fetchall()
             if got:
                 self._lsh.load(
@@ -649,7 +691,8 @@ class DedupIndex:
                     self._count(doc, seg, fp, None)
                     return None  # already indexed by an earlier run: not a copy of itself
                 self._db.execute("DELETE FROM segs WHERE id = ?", (row[0],))  # text changed
-                self._lsh.remove(row[0])
+                if self.cfg.mode == "near":
+                    self._lsh.remove(row[0])
             old = self._db.execute(
                 "SELECT exact, kind, kept_doc, kept_seg, similarity FROM dups "
                 "WHERE doc = ? AND seg = ?",

@@ -19,7 +19,6 @@ decide anything on their own.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -266,22 +265,3 @@ def band_keys(sigs: U32, bands: int, rows: int) -> npt.NDArray[np.int64]:
         h += m[:, :, j]
     _splitmix64(h)
     return h.view(np.int64)
-
-
-def candidate_probability(j: float, bands: int, rows: int) -> float:
-    """Probability that two sets with Jaccard ``j`` share at least one band."""
-    return 1.0 - (1.0 - j**rows) ** bands
-
-
-@functools.lru_cache(maxsize=64)
-def choose_bands(threshold: float, num_perm: int, miss: float = 0.005) -> tuple[int, int]:
-    """(bands, rows) with the most rows (fewest spurious candidates) whose chance of missing
-    a pair right at ``threshold`` is at most ``miss``; recall matters more than the cost of
-    verifying extra candidates, which is one set intersection each."""
-    best = (num_perm, 1)
-    for rows in range(1, num_perm + 1):
-        bands = num_perm // rows
-        if candidate_probability(threshold, bands, rows) >= 1.0 - miss:
-            best = (bands, rows)
-    return best
-
