@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,22 @@ def test_normalise_end_to_end(corpus: Path, tmp_path: Path) -> None:
             assert g["en"]
     txt = (out / "corpus.txt").read_text("utf-8")
     assert "アントニー・ブリンケン(Antony Blinken)" in txt
+
+
+def test_output_is_synced_to_disk_as_it_is_written(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glossnorm import write
+
+    synced: list[int] = []  # bytes of corpus.jsonl on disk at each sync
+    monkeypatch.setattr(write, "_datasync", lambda fd: synced.append(os.fstat(fd).st_size))
+    monkeypatch.setattr(write, "SYNC_BYTES", 1)  # after every document
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])
+    assert code == 0, output
+    assert len(synced) >= 2  # both files, during the run, before the commit's fsync
+    assert synced[0] > 0  # flushed first: the sync covers what was written
+    assert (out / "corpus.jsonl").stat().st_size >= synced[0]
 
 
 def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -> None:

@@ -23,6 +23,13 @@ from glossnorm.record import jsonl
 
 SUMMARY_VERSION = 1
 _BUFFER = 1 << 20  # bytes, for corpus.jsonl and corpus.txt
+# Output written between two syncs to disk during the run. The commit must sync every
+# file before the rename (else a crash can leave a complete-looking folder of empty
+# files); syncing as it goes leaves that sync little to do, and keeps the dirty data
+# bounded. The main process mostly waits for the workers, so the syncs cost it nothing.
+# 20 MB of input (85 MB of output): the final syncs took 0.031-0.035 s, now 0.002 s.
+SYNC_BYTES = 16 << 20
+_datasync = getattr(os, "fdatasync", os.fsync)  # (macOS and Windows have only fsync)
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -75,6 +82,7 @@ class OutputWriter:
         self._txt: IO[bytes] = open(self.tmp / "corpus.txt", "wb", buffering=_BUFFER)  # noqa: SIM115
         self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
         self._last_doc: str | None = None  # of the last lines written to corpus.txt
+        self._unsynced = 0  # bytes written since the last sync
 
     def __enter__(self) -> OutputWriter:
         return self
@@ -98,10 +106,19 @@ class OutputWriter:
                 self._txt.write(ev.lines)
                 self._txt.write(b"\n")
                 self._last_doc = ev.doc
+                self._unsynced += len(ev.records) + len(ev.lines)
+                if self._unsynced >= SYNC_BYTES:
+                    self._sync()
             elif isinstance(ev, Duplicate):
                 self._dups.write(jsonl(duplicate_record(ev)))
             elif isinstance(ev, DocDup):
                 self._dups.write(jsonl(document_duplicate_record(ev)))
+
+    def _sync(self) -> None:
+        for f in (self._jsonl, self._txt):
+            f.flush()
+            _datasync(f.fileno())
+        self._unsynced = 0
 
     def commit(self, summary: dict[str, Any]) -> None:
         for f in (self._jsonl, self._txt, self._dups):
