@@ -94,6 +94,23 @@ def test_folder_ids_sorted_and_other_extensions_ignored(tmp_path: Path) -> None:
     assert [d.id for d in docs(run([tmp_path], exclude=("b/**",)))] == ["a.txt"]
 
 
+def test_nested_ids_and_sources_from_a_relative_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = tmp_path / "in" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "y.txt").write_text("ワイ", encoding="utf-8")
+    (tmp_path / "in" / "a.txt").write_text("エー", encoding="utf-8")
+    (tmp_path / "in" / "bad.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00" + bytes(range(256)))
+    monkeypatch.chdir(tmp_path)
+    found = run(["./in/"])
+    assert [(d.id, d.source) for d in docs(found)] == [
+        ("a.txt", "in/a.txt"),
+        ("b/c/y.txt", "in/b/c/y.txt"),
+    ]
+    assert [p.source for p in problems(found)] == ["in/bad.txt"]
+
+
 def test_file_id_is_path_as_given(tmp_path: Path) -> None:
     path = tmp_path / "one.txt"
     path.write_text("本文", encoding="utf-8")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import gzip
 import io
 import itertools
@@ -78,6 +79,7 @@ class _Skip(Exception):
 # -- globs -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # once per pattern, not once per file
 def _glob_to_regex(pattern: str) -> re.Pattern[str]:
     out: list[str] = []
     i = 0
@@ -377,21 +379,27 @@ def _check_path(raw: str) -> tuple[Path, bool]:
     return path, is_dir
 
 
-def _folder_files(folder: Path, opts: IngestOptions) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
+def _folder_files(folder: Path, opts: IngestOptions) -> list[tuple[str, str]]:
+    """(relative path with ``/``, full path) of the wanted files, sorted. Plain strings:
+    the listing comes before the first file is read, so a Path per file (3.6 µs) is
+    made only as it is read."""
+    found: list[tuple[str, str]] = []
 
     def walk_error(exc: OSError) -> None:
         raise InputError(f"cannot read folder {exc.filename}: {exc.strerror}")
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=walk_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # The relative path by string, once per folder: with Path.relative_to per file,
+        # 4,700 files took 32-33 ms before the first could be read (now 9-10 ms).
+        rel_dir = os.path.relpath(dirpath, folder)
+        prefix = "" if rel_dir == os.curdir else rel_dir.replace(os.sep, "/") + "/"
         for name in filenames:
             if name.startswith("."):
                 continue
-            full = Path(dirpath, name)
-            rel = full.relative_to(folder).as_posix()
+            rel = prefix + name
             if _wanted(rel, opts):
-                found.append((rel, full))
+                found.append((rel, os.path.join(dirpath, name)))
     return sorted(found)
 
 
@@ -439,11 +447,12 @@ def _iter_checked(
             files = _folder_files(path, opts)
             readable = 0
             for rel, full in files:
+                file = Path(full)  # (normalised: "./in/a.txt" is named "in/a.txt")
                 try:
-                    yield from _file(full, rel, opts)
+                    yield from _file(file, rel, opts)
                     readable += 1
                 except _Skip as exc:
-                    yield _problem(str(full), 0, str(exc), "skipped-file", opts)
+                    yield _problem(str(file), 0, str(exc), "skipped-file", opts)
             if not readable:
                 what = "no matching files" if not files else f"{len(files)} file(s) skipped"
                 raise InputError(f"no readable .txt/.jsonl files in {raw} ({what})")
