@@ -35,6 +35,7 @@ asserted; this script is not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import cProfile
 import hashlib
@@ -169,6 +170,10 @@ def run_cli_fresh(files: list[Path], glossary: Path, out: Path, dedup: Mode = "e
     """The command a new user types, timed from outside: ``glossnorm normalise`` in a fresh
     interpreter (start-up and imports included) with the default ``--workers``."""
     nbytes = sum(f.stat().st_size for f in files)
+    # Byte-compiled first, as pip does when it installs the package: from a source tree
+    # under PYTHONDONTWRITEBYTECODE (set on this machine) every start compiled glossnorm
+    # again, 0.035-0.04 s that an installed glossnorm never spends.
+    compileall.compile_dir(HERE.parents[0] / "src" / "glossnorm", quiet=1)
     cmd = [sys.executable, "-m", "glossnorm", "normalise", *map(str, files), "--glossary",
            str(glossary), "--out", str(out), "--dedup", dedup, "--force"]
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[0] / "src")}
