@@ -447,12 +447,11 @@ def _iter_checked(
             files = _folder_files(path, opts)
             readable = 0
             for rel, full in files:
-                file = Path(full)  # (normalised: "./in/a.txt" is named "in/a.txt")
                 try:
-                    yield from _file(file, rel, opts)
+                    yield from _file(Path(full), rel, opts)
                     readable += 1
                 except _Skip as exc:
-                    yield _problem(str(file), 0, str(exc), "skipped-file", opts)
+                    yield _problem(full, 0, str(exc), "skipped-file", opts)
             if not readable:
                 what = "no matching files" if not files else f"{len(files)} file(s) skipped"
                 raise InputError(f"no readable .txt/.jsonl files in {raw} ({what})")
