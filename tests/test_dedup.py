@@ -314,6 +314,45 @@ def test_changed_text_replaces_the_old_version(tmp_path: Path) -> None:
         assert len(idx) == 2
 
 
+@pytest.mark.parametrize("copy", [P1, edit(P1, 12, "の")])  # exact, near
+def test_copies_of_a_changed_text_are_checked_again(tmp_path: Path, copy: str) -> None:
+    # The verdict "z is a copy of a" must not outlive a's old text: the copy would be
+    # dropped from every later run's output although nothing kept holds its text.
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        assert run([("a", 0, P1), ("z", 0, copy)], idx)[1] is not None
+    with DedupIndex(CFG, path) as idx:
+        assert run([("a", 0, P4)], idx) == [None]
+    with DedupIndex(CFG, path) as idx:
+        assert run([("z", 0, copy)], idx) == [None]
+    with DedupIndex(CFG, path) as idx:  # kept now, and it stays kept
+        assert run([("a", 0, P4), ("z", 0, copy)], idx) == [None, None]
+
+
+@pytest.mark.parametrize("copy", [P1, edit(P1, 12, "の")])
+def test_verdict_whose_kept_segment_is_gone_is_not_repeated(tmp_path: Path, copy: str) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        assert run([("a", 0, P1), ("b", 0, P3), ("z", 0, copy)], idx)[2] is not None
+    with sqlite3.connect(path) as db:  # (an index written before verdicts were dropped)
+        db.execute("DELETE FROM segs WHERE doc = 'a'")
+    with DedupIndex(CFG, path) as idx:
+        assert run([("z", 0, copy)], idx) == [None]
+
+
+def test_near_verdict_below_this_runs_threshold_is_not_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    copy = edit(P1, 12, "の")
+    with DedupIndex(CFG, path) as idx:
+        hit = run([("a", 0, P1), ("z", 0, copy)], idx)[1]
+    assert hit is not None and hit.kind == "near" and hit.similarity < 0.99
+    strict = DedupConfig(threshold=0.99)
+    with DedupIndex(strict, path) as idx:
+        assert run([("a", 0, P1), ("z", 0, copy)], idx) == [None, None]
+    with DedupIndex(CFG, path) as idx:  # the stricter run kept z: it stays kept
+        assert run([("a", 0, P1), ("z", 0, copy)], idx) == [None, None]
+
+
 def test_repeated_id_with_other_text_in_one_run_is_an_error() -> None:
     with DedupIndex(CFG) as idx, pytest.raises(InputError, match="unique"):
         run([("a", 0, P1), ("a", 0, P2)], idx)

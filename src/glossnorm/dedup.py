@@ -25,8 +25,11 @@ was kept, it is kept again and not reported as a duplicate of itself; if it was 
 the recorded verdict (same kept segment, same similarity) is reported again. Re-running a
 batch therefore changes neither the index nor the report. If the text of an indexed
 (doc, seg) changed, its old version and verdict are dropped and the new text is checked like
-any other segment. Within one run, a (doc, seg) given twice is checked twice (the second is
-an exact duplicate of the first, or an error if its text differs).
+any other segment; so are the verdicts that named the old version as the kept segment. A
+verdict is only repeated while it still holds: near, at or above this run's threshold, and
+its kept segment still indexed (for an exact one, with the same text). Within one run, a
+(doc, seg) given twice is checked twice (the second is an exact duplicate of the first, or
+an error if its text differs).
 """
 
 from __future__ import annotations
@@ -283,6 +286,7 @@ CREATE TABLE IF NOT EXISTS dups(                 -- verdicts, so that a rerun re
     similarity REAL NOT NULL,
     PRIMARY KEY(doc, seg)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dups_kept ON dups(kept_doc, kept_seg);
 """
 
 
@@ -690,15 +694,13 @@ class DedupIndex:
                 if row[1] == fp.exact:
                     self._count(doc, seg, fp, None)
                     return None  # already indexed by an earlier run: not a copy of itself
-                self._db.execute("DELETE FROM segs WHERE id = ?", (row[0],))  # text changed
-                if self.cfg.mode == "near":
-                    self._lsh.remove(row[0])
+                self._drop_version(row[0], key)  # its text changed
             old = self._db.execute(
                 "SELECT exact, kind, kept_doc, kept_seg, similarity FROM dups "
                 "WHERE doc = ? AND seg = ?",
                 key,
             ).fetchone()
-            if old is not None and old[0] != fp.exact:
+            if old is not None and not self._holds(old, fp):
                 self._db.execute("DELETE FROM dups WHERE doc = ? AND seg = ?", key)
             elif old is not None:
                 hit = DupHit(old[1], old[2], int(old[3]), float(old[4]))
@@ -714,6 +716,27 @@ class DedupIndex:
                 self._flush()
         self._count(doc, seg, fp, hit)
         return hit
+
+    def _drop_version(self, rid: int, key: tuple[str, int]) -> None:
+        """Forget an earlier run's version of ``key``, and the verdicts that named it as
+        the kept segment: those segments are checked again when they come (else a copy
+        of the old text would stay a duplicate of text that no longer exists)."""
+        self._flush()  # this run's verdicts too
+        self._db.execute("DELETE FROM segs WHERE id = ?", (rid,))
+        self._db.execute("DELETE FROM dups WHERE kept_doc = ? AND kept_seg = ?", key)
+        if self.cfg.mode == "near":
+            self._lsh.remove(rid)
+
+    def _holds(self, old: tuple[bytes, str, str, int, float], fp: Fingerprint) -> bool:
+        """Does an earlier run's verdict (exact, kind, kept doc, kept seg, similarity)
+        still hold for ``fp`` in this run?"""
+        exact, kind, kept_doc, kept_seg, similarity = old
+        if exact != fp.exact or (kind == "near" and similarity < self.cfg.threshold):
+            return False
+        kept = self._db.execute(
+            "SELECT exact FROM segs WHERE doc = ? AND seg = ?", (kept_doc, kept_seg)
+        ).fetchone()
+        return kept is not None and (kind != "exact" or kept[0] == fp.exact)
 
     def _find(self, fp: Fingerprint) -> DupHit | None:
         kept = self._run_exact.get(fp.exact)
