@@ -162,6 +162,49 @@ def test_broken_jsonl_keeps_good_lines(tmp_path: Path) -> None:
     assert problems(found)[1].reason == 'no "text" field'
 
 
+def test_repeated_ids_never_take_a_real_id(tmp_path: Path) -> None:
+    lines = [{"id": "a", "text": "一"}, {"id": "a", "text": "二"}, {"id": "a~2", "text": "三"},
+             {"id": "a", "text": "四"}, {"id": "a~2", "text": "五"}]
+    path = tmp_path / "x.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    ids = [d.id for d in docs(run([path], id_field="id"))]
+    assert ids == ["a", "a~2", "a~2~2", "a~3", "a~2~3"]
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["[" * 100_000 + "]" * 100_000, '{"text": "ok", "n": 1' + "0" * 5000 + "}"],
+    ids=["deep", "huge-number"],
+)
+def test_json_the_parser_refuses_is_one_bad_record(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(line + "\n" + json.dumps({"text": "本文"}) + "\n", encoding="utf-8")
+    found = run([path])
+    assert [d.text for d in docs(found)] == ["本文"]
+    (problem,) = problems(found)
+    assert (problem.line, problem.kind) == (1, "bad-record")
+    assert problem.reason.startswith("not valid JSON")
+
+
+def test_truncated_gzip_jsonl_keeps_what_was_read_and_says_where_it_broke(
+    tmp_path: Path,
+) -> None:
+    body = "".join(json.dumps({"text": f"記事{i}の本文。"}) + "\n" for i in range(3000))
+    packed = gzip.compress(body.encode("utf-8"))
+    (tmp_path / "feed.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    found = run([tmp_path])
+    got = docs(found)
+    assert 0 < len(got) < 3000
+    assert [d.text for d in got] == [f"記事{i}の本文。" for i in range(len(got))]
+    (problem,) = problems(found)
+    assert problem.kind == "bad-record" and problem.line == len(got) + 1
+    assert f"nothing after line {len(got)}" in problem.reason
+    (tmp_path / "feed.jsonl.gz").write_bytes(packed[:10])  # broken before any record
+    (problem,) = problems(run([tmp_path / "feed.jsonl.gz"]))
+    assert problem.kind == "skipped-file" and problem.line == 0
+
+
 def test_broken_jsonl_fail_mode_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "news.jsonl"
     path.write_text('{"text": "ok"}\n{oops\n', encoding="utf-8")

@@ -250,6 +250,8 @@ def _records(
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+            reason = f"not valid JSON: {str(exc).split(';')[0]}"
         else:
             if not isinstance(obj, dict):
                 reason = f"not a JSON object (got {type(obj).__name__})"
@@ -284,6 +286,7 @@ def _jsonl_stream(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Docu
         fh = _open_binary(path)
     except OSError as exc:
         raise _Skip(exc.strerror or str(exc)) from None
+    read = 0  # the last line yielded from
     with fh:
         try:
             head = fh.read(1 << 16)
@@ -296,11 +299,21 @@ def _jsonl_stream(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Docu
                 raise _Skip("binary file (NUL bytes)")
             first = head + fh.readline()
             raw_lines = itertools.chain(io.BytesIO(first), fh)
-            yield from _records(_utf8_lines(raw_lines), doc_id, str(path), "utf-8", opts)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise _Skip(f"not a valid gzip file: {exc}") from None
-        except OSError as exc:
-            raise _Skip(exc.strerror or str(exc)) from None
+            for item in _records(_utf8_lines(raw_lines), doc_id, str(path), "utf-8", opts):
+                read = item.line
+                yield item
+        except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
+            reason = (
+                f"not a valid gzip file: {exc}"
+                if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error)
+                else exc.strerror or str(exc)
+            )
+            if not read:
+                raise _Skip(reason) from None
+            # Records before the break are out already: the rest of the file is one lost
+            # record, after the last line read (not a whole file skipped).
+            yield _problem(str(path), read + 1, f"{reason}; nothing after line {read} "
+                           "could be read", "bad-record", opts)
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -420,7 +433,8 @@ def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Prob
     used twice) a ``~N`` suffix, so every output record traces back to one document.
     Every document leaves ingest here: a lone surrogate in its id or text becomes U+FFFD,
     as an undecodable byte does."""
-    seen: dict[str, int] = {}
+    seen: set[str] = set()  # every id given out, the suffixed ones too
+    suffix: dict[str, int] = {}  # id -> the next suffix to try for it
     bad = _LONE_SURROGATE_RE
     for it in items:
         if isinstance(it, Document):
@@ -428,10 +442,13 @@ def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Prob
                 it = dataclasses.replace(
                     it, id=bad.sub("\ufffd", it.id), text=bad.sub("\ufffd", it.text)
                 )
-            n = seen.get(it.id, 0) + 1
-            seen[it.id] = n
-            if n > 1:
+            if it.id in seen:  # the first free "~N": a real id may look like one
+                n = suffix.get(it.id, 2)
+                while f"{it.id}~{n}" in seen:
+                    n += 1
+                suffix[it.id] = n + 1
                 it = dataclasses.replace(it, id=f"{it.id}~{n}")
+            seen.add(it.id)
         yield it
 
 
