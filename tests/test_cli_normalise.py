@@ -291,6 +291,21 @@ def test_numpy_is_imported_for_near_dedup_only(tmp_path: Path, dedup: str, loade
     assert proc.stdout.strip().splitlines()[-1] == str(loaded)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="file names that are not UTF-8")
+def test_skipped_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    with open(os.path.join(os.fsencode(corpus), b"bin\xffary.txt"), "wb") as fh:
+        fh.write(b"\x00\x01\x02")
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out),
+                         "--index", str(tmp_path / "i.sqlite")])
+    assert code == 0, output
+    (skipped,) = _read(out)[2]["skipped_files"]  # type: ignore[misc]
+    assert skipped["path"].endswith("bin\ufffdary.txt")  # type: ignore[index]
+
+
 def test_every_command_has_help() -> None:
     import typer.main
 

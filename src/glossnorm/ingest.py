@@ -336,6 +336,9 @@ def _utf8_lines(raw_lines: Iterable[bytes]) -> Iterator[tuple[int, str | None]]:
 
 
 def _problem(source: str, line: int, reason: str, kind: str, opts: IngestOptions) -> Problem:
+    # A file name that is not UTF-8 decodes with lone surrogates: summary.json could not
+    # be written (as for ids and texts, see _unique_ids).
+    source = _LONE_SURROGATE_RE.sub("\ufffd", source)
     if opts.on_error == "fail":
         where = f"{source}:{line}" if line else source
         raise InputError(f"{where}: {reason}")

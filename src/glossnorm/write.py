@@ -121,13 +121,13 @@ class OutputWriter:
             _datasync(f.fileno())
         self._unsynced = 0
 
-    def commit(self, summary: dict[str, Any]) -> None:
+    def commit(self, summary: bytes) -> None:
+        """Move the folder into place, with ``summary.json`` (see ``summary_json``)."""
         for f in (self._jsonl, self._txt, self._dups):
             f.flush()
             os.fsync(f.fileno())
             f.close()
-        with open(self.tmp / "summary.json", "w", encoding="utf-8") as sf:
-            sf.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+        (self.tmp / "summary.json").write_bytes(summary)
         old: Path | None = None
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
@@ -140,6 +140,10 @@ class OutputWriter:
         for f in (self._jsonl, self._txt, self._dups):
             f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def summary_json(summary: dict[str, Any]) -> bytes:
+    return (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
@@ -202,11 +206,14 @@ def normalise_corpus(
         try:
             for _, evs in events:
                 writer.document(evs)
+            extra = {"glossary": {"entries": len(glossary), "files": len(glossary.paths)}}
+            if options is not None:
+                extra["options"] = options
+            # Everything that can fail comes before the index is committed: the index
+            # must not record a run whose output never appeared.
+            summary = summary_json(summary_dict(stats, extra))
             idx.commit()
         finally:
             idx.close()
-        extra = {"glossary": {"entries": len(glossary), "files": len(glossary.paths)}}
-        if options is not None:
-            extra["options"] = options
-        writer.commit(summary_dict(stats, extra))
+        writer.commit(summary)
     return stats
