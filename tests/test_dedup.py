@@ -416,6 +416,40 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
         DedupIndex(CFG, path)
 
 
+class _DamagedAfterOpen:
+    """A connection whose reads of ``segs`` fail, as with a page damaged past the ones
+    read at open (SQLite finds it only when a query reaches it)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if "FROM segs" in sql:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def test_index_damaged_where_only_a_run_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        run(BATCH1, idx)
+    idx = DedupIndex(CFG, path)
+    idx._db = _DamagedAfterOpen(idx._db)  # type: ignore[assignment]
+    fps = fingerprints([t for _, _, t in BATCH2], CFG)
+    with pytest.raises(InputError, match="dedup index is damaged"):
+        idx.check_document("c", [(0, fps[0])])
+    with pytest.raises(InputError, match="dedup index is damaged"):
+        idx.check("c", 0, fps[0])
+    idx.close()
+    with sqlite3.connect(path) as db:  # a hand-edited layout
+        db.execute("UPDATE meta SET value = 'x' WHERE key = 'bands'")
+    with pytest.raises(InputError, match="layout is missing or damaged"):
+        DedupIndex(CFG, path)
+
+
 def test_index_built_with_other_ngram_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "dedup.sqlite"
     DedupIndex(CFG, path).close()

@@ -43,11 +43,11 @@ import re
 import sqlite3
 import sys
 from array import array
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
 
 from glossnorm.clean import full_nfkc
 from glossnorm.errors import InputError, UsageError
@@ -76,6 +76,29 @@ else:
     # dedup needs it: exact and off runs, and every other command, start without it.
     np = _lazy("numpy")
     mh = _lazy("glossnorm.minhash")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _index_errors(
+    method: Callable[Concatenate[DedupIndex, _P], _R],
+) -> Callable[Concatenate[DedupIndex, _P], _R]:
+    """SQLite errors in the middle of a run (a page damaged after the ones read at open)
+    as one clear message instead of a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: DedupIndex, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise InputError(
+                f"{self._where}: the dedup index is damaged ({exc}); give another --index "
+                "path or delete the file"
+            ) from None
+
+    return wrapper
+
 
 Mode = Literal["exact", "near", "off"]
 MODES: tuple[Mode, ...] = ("exact", "near", "off")
@@ -601,7 +624,13 @@ class DedupIndex:
                         f"{self._where}: the index was built with {key}={meta.get(key)}, "
                         f"this run uses {want[key]}; use the same setting or a new index"
                     )
-            bands, rows = int(meta["bands"]), int(meta["rows"])
+            try:
+                bands, rows = int(meta["bands"]), int(meta["rows"])
+            except (KeyError, ValueError):
+                raise InputError(
+                    f"{self._where}: the dedup index's LSH layout is missing or damaged; "
+                    "start a new index"
+                ) from None
         self.bands, self.rows = bands, rows
         self._own_layout = (bands, rows) == self.cfg.lsh  # fingerprints carry these keys
         if self.cfg.mode == "near":
@@ -639,6 +668,7 @@ class DedupIndex:
 
     # -- checking ------------------------------------------------------------------------
 
+    @_index_errors
     def check_document(
         self, doc: str, segs: Sequence[tuple[int, Fingerprint]]
     ) -> list[DupHit | None]:
@@ -649,7 +679,7 @@ class DedupIndex:
         segments each); only those the document itself adds are checked segment by segment.
         """
         if self.cfg.mode != "near" or len(segs) < 2:
-            return [self.check(doc, seg, fp) for seg, fp in segs]
+            return [self._check(doc, seg, fp) for seg, fp in segs]
         fps = [fp for _, fp in segs]
         # All slices before any check: each sees the index as it stood before the document.
         pre = [
@@ -663,17 +693,21 @@ class DedupIndex:
             out = []
             for (seg, fp), got in zip(segs, pre, strict=True):
                 self._pre = got
-                out.append(self.check(doc, seg, fp))
+                out.append(self._check(doc, seg, fp))
             return out
         finally:
             self._pre = None
             self._lsh.track(False)
 
+    @_index_errors
     def check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         """Is segment ``(doc, seg)`` a duplicate of a kept one? If not, keep (index) it.
 
         Segments whose folded text is empty are never duplicates and never indexed.
         """
+        return self._check(doc, seg, fp)
+
+    def _check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         if self.cfg.mode == "off" or fp.length == 0:
             return None
         key = (doc, seg)
@@ -929,6 +963,7 @@ class DedupIndex:
         if hit is not None and hit.doc != doc:
             st.hits.setdefault(hit.doc, []).append((seg, hit.similarity, fp.length))
 
+    @_index_errors
     def end_document(self, doc: str) -> DocDup | None:
         """Document-level verdict once all of ``doc``'s segments were checked."""
         st = self._docs.pop(doc, None)
@@ -943,6 +978,7 @@ class DedupIndex:
 
     # -- lifecycle -----------------------------------------------------------------------
 
+    @_index_errors
     def commit(self) -> None:
         """Make this run durable (and start a new transaction for any further checks)."""
         try:
