@@ -306,6 +306,25 @@ def test_skipped_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
     assert skipped["path"].endswith("bin\ufffdary.txt")  # type: ignore[index]
 
 
+@pytest.mark.parametrize("out", [".", "sub/..", "/"])
+def test_out_must_name_a_folder_of_its_own(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", out, "--force"])
+    assert code != 0 and "Traceback" not in output
+    assert "--out must name a folder of its own" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "sub"]  # nothing written
+
+
+def test_unknown_encoding_is_refused_up_front(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--encoding", "bogus", "--out", str(out)])
+    assert code != 0 and "unknown encoding 'bogus'" in output and "Traceback" not in output
+    assert not out.exists()
+
+
 def test_every_command_has_help() -> None:
     import typer.main
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from glossnorm.errors import InputError
+from glossnorm.errors import InputError, UsageError
 from glossnorm.model import Document
 
 TEXT_SUFFIXES = (".txt", ".txt.gz")
@@ -60,6 +60,16 @@ class IngestOptions:
     id_field: str | None = None  # JSONL: doc id from this field ("{relpath}#{line}" if absent)
     encoding: str | None = None  # force an encoding
     on_error: Literal["skip", "fail"] = "skip"
+
+    def __post_init__(self) -> None:
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise UsageError(
+                    f"--encoding: unknown encoding {self.encoding!r}; give a Python codec name "
+                    "such as utf-8, cp932, shift_jis or euc_jp"
+                ) from None
 
 
 @dataclass(frozen=True)

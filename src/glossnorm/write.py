@@ -34,6 +34,14 @@ _datasync = getattr(os, "fdatasync", os.fsync)  # (macOS and Windows have only f
 
 
 def check_out_dir(out: Path, force: bool) -> None:
+    # The folder is replaced by renaming a finished sibling onto it: it must have a name,
+    # and it cannot be the folder we stand in (".") or one above it ("sub/..").
+    where = out.resolve()
+    if not where.name or Path.cwd().resolve().is_relative_to(where):
+        raise OutputError(
+            f"{out}: --out must name a folder of its own (it is replaced as a whole), not "
+            "the current folder or one above it: give e.g. --out out"
+        )
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder: choose another --out")
     if out.is_dir() and any(out.iterdir()) and not force:
