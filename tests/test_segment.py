@@ -65,6 +65,14 @@ def test_hard_split_prefers_spaces_and_keeps_combining_marks() -> None:
     assert all(not p.startswith("\u3099") for p in pieces) and "".join(pieces) == text
 
 
+def test_a_run_of_combining_marks_is_cut_into_full_pieces() -> None:
+    line = "a" + "\u0301" * 40_000  # 80 KB of one "character"
+    pieces = split_long_line(line)
+    assert "".join(pieces) == line
+    assert all(len(p.encode()) <= MAX_SEGMENT_BYTES for p in pieces)
+    assert len(pieces) == 6  # full pieces (it was 32,001, one mark each after the first)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.text(alphabet=st.sampled_from(list("あア漢a 。!?.、\u3099😀")), max_size=300),

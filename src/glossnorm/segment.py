@@ -17,6 +17,9 @@ from glossnorm.model import Segment
 
 MAX_SEGMENT_BYTES = 16_000  # well under Sudachi's 49,149-byte limit
 HEADLINE_MAX_CHARS = 60
+# Marks that may follow one base character before a cut goes between them anyway (a line of
+# 40,000 combining marks was cut into 32,000 one-mark segments, in quadratic time).
+MAX_COMBINING_RUN = 64
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?]+[」』)\]]*|\. ")
 _SOFT_BREAK = " 、,，・;；:"
@@ -52,9 +55,12 @@ def _hard_split(text: str, max_bytes: int) -> list[str]:
         soft = max(window.rfind(ch) for ch in _SOFT_BREAK)
         if soft >= 0:
             cut = max(1, cut - 200) + soft + 1
-        else:
-            while cut > 1 and _joins_previous(text[cut]):
-                cut -= 1
+        else:  # before the character that starts the combining sequence at the cut
+            back, floor = cut, max(1, cut - MAX_COMBINING_RUN)
+            while back > floor and _joins_previous(text[back]):
+                back -= 1
+            if not _joins_previous(text[back]):
+                cut = back  # (a longer run is no character: it is cut where it is)
         head, text = text[:cut].strip(), text[cut:].strip()
         if head:
             pieces.append(head)
