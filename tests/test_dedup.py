@@ -353,6 +353,19 @@ def test_near_verdict_below_this_runs_threshold_is_not_repeated(tmp_path: Path) 
         assert run([("a", 0, P1), ("z", 0, copy)], idx) == [None, None]
 
 
+def test_near_run_adds_signatures_to_what_an_exact_run_indexed(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    copy = edit(P1, 12, "の")
+    with DedupIndex(DedupConfig(mode="exact"), path) as idx:
+        run([("a", 0, P1), ("b", 0, P3)], idx)
+    with DedupIndex(CFG, path) as idx:
+        hits = run([("a", 0, P1), ("z", 0, copy)], idx)
+    assert hits[0] is None and hits[1] is not None and hits[1].kind == "near"
+    with DedupIndex(CFG, path) as idx:  # stored: found without meeting a again
+        hit = run([("y", 0, copy)], idx)[0]
+    assert hit is not None and (hit.kind, hit.doc) == ("near", "a")
+
+
 def test_repeated_id_with_other_text_in_one_run_is_an_error() -> None:
     with DedupIndex(CFG) as idx, pytest.raises(InputError, match="unique"):
         run([("a", 0, P1), ("a", 0, P2)], idx)

@@ -27,7 +27,8 @@ batch therefore changes neither the index nor the report. If the text of an inde
 (doc, seg) changed, its old version and verdict are dropped and the new text is checked like
 any other segment; so are the verdicts that named the old version as the kept segment. A
 verdict is only repeated while it still holds: near, at or above this run's threshold, and
-its kept segment still indexed (for an exact one, with the same text). Within one run, a
+its kept segment still indexed (for an exact one, with the same text). A segment that an
+exact run indexed (no signature) gets one when a near run meets it again. Within one run, a
 (doc, seg) given twice is checked twice (the second is an exact duplicate of the first, or
 an error if its text differs).
 """
@@ -722,10 +723,12 @@ class DedupIndex:
             return hit
         if self._prior:
             row = self._db.execute(
-                "SELECT id, exact FROM segs WHERE doc = ? AND seg = ?", key
+                "SELECT id, exact, sig IS NULL FROM segs WHERE doc = ? AND seg = ?", key
             ).fetchone()
             if row is not None:
                 if row[1] == fp.exact:
+                    if row[2] and fp.minhash is not None and self.cfg.mode == "near":
+                        self._add_signature(row[0], fp)
                     self._count(doc, seg, fp, None)
                     return None  # already indexed by an earlier run: not a copy of itself
                 self._drop_version(row[0], key)  # its text changed
@@ -760,6 +763,17 @@ class DedupIndex:
         self._db.execute("DELETE FROM dups WHERE kept_doc = ? AND kept_seg = ?", key)
         if self.cfg.mode == "near":
             self._lsh.remove(rid)
+
+    def _add_signature(self, rid: int, fp: Fingerprint) -> None:
+        """An exact run indexed this segment without a signature: a near run that meets
+        it again adds one, so that near copies of it are found from now on."""
+        assert fp.minhash is not None and fp.shingles is not None
+        nsh = len(fp.shingles) // 4
+        self._db.execute(
+            "UPDATE segs SET nsh = ?, sig = ?, shingles = ? WHERE id = ?",
+            (nsh, fp.minhash, fp.shingles, rid),
+        )
+        self._lsh.add(rid, fp.minhash, nsh, self._band_keys(fp))
 
     def _holds(self, old: tuple[bytes, str, str, int, float], fp: Fingerprint) -> bool:
         """Does an earlier run's verdict (exact, kind, kept doc, kept seg, similarity)
