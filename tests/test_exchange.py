@@ -110,7 +110,7 @@ def test_csv_problems_name_line(tmp_path: Path) -> None:
     probs = exc.value.problems
     assert any("bad.csv:2" in p and "unknown attribute" in p for p in probs)
     assert any("bad.csv:3" in p and "unknown type 'alien'" in p for p in probs)
-    assert any("line break" in p for p in probs)
+    assert any("bad.csv:4" in p and "line break" in p for p in probs)  # where it starts
     assert not (tmp_path / "g.gloss").exists()
 
 

@@ -161,8 +161,9 @@ def csv_to_entries(text: str, path: str) -> tuple[list[Entry], list[str]]:
     width = len(header)
     entries: list[Entry] = []
     taken: set[str] = set()
+    end = reader.line_num  # of the record before: a quoted cell may span lines
     for row in reader:
-        line = reader.line_num
+        line, end = end + 1, reader.line_num  # the record's first line
         where = f"{path}:{line}"
         if not any(c.strip() for c in row):
             continue
