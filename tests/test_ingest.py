@@ -64,6 +64,15 @@ def test_five_encodings_give_identical_text(tmp_path: Path) -> None:
     assert {d.id: d.encoding for d in docs(found)}["euc_jp.txt"] == "euc_jp"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path: Path, encoding: str) -> None:
+    # Its ASCII characters (line breaks, digits, Latin names) bring NUL bytes.
+    path = tmp_path / "a.txt"
+    path.write_bytes(ARTICLE.encode(encoding))
+    (doc,) = run([path])
+    assert isinstance(doc, Document) and doc.text == ARTICLE and doc.encoding == encoding
+
+
 def test_forced_encoding(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_bytes(ARTICLE.encode("euc_jp"))

@@ -162,6 +162,25 @@ def _control_share(text: str) -> float:
     return bad / max(1, len(text))
 
 
+# What UTF-16 text decodes to: ASCII, CJK punctuation, kana, ideographs, full width.
+_TEXT_CHAR_RE = re.compile("[\t\n\r\x20-\x7e\u3000-\u30ff\u4e00-\u9fff\uff01-\uff9f]")
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 written without a BOM: its ASCII characters bring NUL bytes. Binary data
+    decodes too, but to code points all over the range, not to text."""
+    if len(data) % 2:
+        return None
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if len(_TEXT_CHAR_RE.sub("", text)) <= 0.05 * len(text):
+            return text, enc
+    return None
+
+
 def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
     """(text, encoding name) or raise ``_Skip`` with the reason."""
     if forced:
@@ -182,7 +201,10 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise _Skip(f"{enc} BOM but undecodable at byte {exc.start}") from None
     if b"\x00" in data:
-        raise _Skip("binary file (NUL bytes)")
+        wide = _utf16_without_bom(data)
+        if wide is None:
+            raise _Skip("binary file (NUL bytes)")
+        return wide
     # ISO-2022-JP is 7-bit, so it is also valid UTF-8: look for its escapes first
     if data.isascii() and _JIS_ESCAPE.search(data):
         for enc in ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext"):
