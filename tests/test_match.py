@@ -278,3 +278,40 @@ def test_forms_at_finds_every_form_at_every_offset(text: str) -> None:
         if text.startswith(f, p)
     )
     assert sorted(_PREFIX_MATCHER._forms_at(text, range(len(text)))) == want
+
+
+# -- context rules judged on the text as written ---------------------------------------------
+
+_SHIPPED = Matcher(load_glossary())
+
+
+@pytest.mark.parametrize(
+    ("text", "once"),
+    [
+        # 聯合ニュース・ナト would take ナト on the next run (its rule accepts a ・ before it)
+        ("ヨンハプ通信ナト担当記者が伝えた。", "聯合ニュースNATO担当記者が伝えた。"),
+        # ナト・ベラルーシ likewise (its rule accepts a ・ after it)
+        ("Kremlinナト白ロシア", "Kremlin NATOベラルーシ"),
+    ],
+)
+def test_context_rules_see_the_separators_a_rewrite_adds(text: str, once: str) -> None:
+    first = normalise_text(_SHIPPED, text)
+    assert first.text == once
+    assert normalise_text(_SHIPPED, first.text).changes == ()
+
+
+# Forms with context rules (ナト, 奈藤, 美, ロ), rewrites that add a separator beside them
+# (ヨンハプ通信, 白ロシア, 連合), and what their rules look for.
+_RULE_PIECES = ["ナト", "奈藤", "美", "ヨンハプ通信", "白ロシア", "連合", "Kremlin", "NATO",
+                "・", "、", "の", "軍", "担当", "首脳", "米", "露", "国務", " ", "a", "ア", "ロ"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_RULE_PIECES), max_size=8).map("".join), st.booleans())
+def test_normalising_twice_changes_nothing_with_context_rules(text: str, headline: bool) -> None:
+    once = normalise_text(_SHIPPED, text, headline)
+    assert normalise_text(_SHIPPED, once.text, headline).changes == ()
+    fast = [(m.start, m.end, m.pattern.form, m.prefix) for m in _SHIPPED.find(text, headline)]
+    ref = [(m.start, m.end, m.pattern.form, m.prefix)
+           for m in _SHIPPED.find_reference(text, headline)]
+    assert fast == ref

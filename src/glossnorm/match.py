@@ -36,7 +36,20 @@ _LATIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 SEPARATOR = "・"
 NAME_JOINERS = frozenset("・=゠")  # may sit inside a katakana name (ジョー=バイデン)
 MIN_SPLIT_PART = 3  # shortest form allowed as a part when splitting a fused katakana run
-KATAKANA = _KATAKANA  # public name, for the separator rule in normalise
+KATAKANA = _KATAKANA  # public name
+
+# Characters that run together into one word: katakana with katakana (1), ASCII letters and
+# digits with each other (2). _SEPARATORS[kind] keeps two such neighbours apart.
+_KIND: dict[str, int] = {c: 1 for c in _KATAKANA} | {c: 2 for c in _LATIN}
+_SEPARATORS = ("", SEPARATOR, " ")
+
+
+def rewrite_separator(neighbour: str, old: str, new: str) -> str:
+    """What a rewrite puts between its new form and a neighbour that the old form did not
+    run into but the new one would (白ロシア → ベラルーシ after アゼルバイジャン: ・).
+    ``old`` and ``new`` are the old and new form's characters on the neighbour's side."""
+    k = _KIND.get(neighbour, 0)
+    return _SEPARATORS[k] if k and _KIND.get(old, 0) != k and _KIND.get(new, 0) == k else ""
 
 
 class Pattern(NamedTuple):
@@ -245,6 +258,7 @@ class Matcher:
         ok: list[Span] = []
         fused: list[Span] = []  # katakana-boundary refusals, for run splitting
         tokens: list[Span] = []  # waiting for the Sudachi check
+        nearby: list[Span] = []  # refused for what stands next to them
         refused: list[tuple[int, int, int]] = []
         flags = self._flags
         kata = _KATAKANA
@@ -260,6 +274,7 @@ class Matcher:
                     fl & _KE and end < n and text[end] in kata
                 )
                 if glued and fl & _SHORT:  # ル in ミサイル: what _check would conclude
+                    nearby.append((start, end, pi, ""))
                     if end - start > 1:
                         refused.append((start, end, pi))
                     continue
@@ -270,18 +285,20 @@ class Matcher:
                     or (fl & _LE and end < n and text[end] in latin)
                 ):
                     if (
-                        not self._check(text, start, end, pi, headline, ok, fused, tokens)
+                        not self._check(text, start, end, pi, headline, ok, fused, tokens, nearby)
                         and end - start > 1  # else nothing shorter can hide under it
                     ):
                         refused.append((start, end, pi))
                     continue
             ok.append((start, end, pi, ""))
         if refused:
-            self._rescan(text, refused, headline, ok, fused, tokens)
+            self._rescan(text, refused, headline, ok, fused, tokens, nearby)
         if tokens:
             ok.extend(self._token_ok(text, tokens))
         spans = self._resolve(ok) if refused or tokens else ok
-        return self._split_fused(text, spans, fused) if fused else spans
+        if fused:
+            spans = self._split_fused(text, spans, fused)
+        return self._as_written(text, spans, nearby, headline) if nearby else spans
 
     def find_reference(self, text: str, headline: bool = False) -> list[Match]:
         """Same result as ``find``, from every form at every offset (no automaton): slow,
@@ -289,13 +306,16 @@ class Matcher:
         ok: list[Span] = []
         fused: list[Span] = []
         tokens: list[Span] = []
+        nearby: list[Span] = []
         for start, end, pi in self._forms_at(text, range(len(text))):
-            self._check(text, start, end, pi, headline, ok, fused, tokens)
+            self._check(text, start, end, pi, headline, ok, fused, tokens, nearby)
         if tokens:
             ok.extend(self._token_ok(text, tokens))
         spans = self._resolve(ok)
         if fused:
             spans = self._split_fused(text, spans, fused)
+        if nearby:
+            spans = self._as_written(text, spans, nearby, headline)
         pats = self.patterns
         return [Match(s, e, pats[pi], pre) for s, e, pi, pre in spans]
 
@@ -331,13 +351,15 @@ class Matcher:
         ok: list[Span],
         fused: list[Span],
         tokens: list[Span],
+        nearby: list[Span],
     ) -> None:
         seen = {c[:3] for c in ok} | {c[:3] for c in fused} | {c[:3] for c in tokens}
+        seen.update(c[:3] for c in nearby)
         seen.update(refused)
         offsets = sorted({p for s, e, _ in refused for p in range(s, e)})
         for start, end, pi in self._forms_at(text, offsets):
             if (start, end, pi) not in seen:
-                self._check(text, start, end, pi, headline, ok, fused, tokens)
+                self._check(text, start, end, pi, headline, ok, fused, tokens, nearby)
 
     def _check(
         self,
@@ -349,13 +371,16 @@ class Matcher:
         ok: list[Span],
         fused: list[Span],
         tokens: list[Span],
+        nearby: list[Span],
     ) -> bool:
-        """Boundary and rule checks, cheapest first; files the hit in the right list."""
+        """Boundary and rule checks, cheapest first; files the hit in the right list.
+        ``nearby`` gets the hits refused for what stands next to them (see ``_as_written``)."""
         p = self.patterns[pi]
         cand = (start, end, pi, "")
-        if p.latin_start and start > 0 and text[start - 1] in _LATIN:
-            return False
-        if p.latin_end and end < len(text) and text[end] in _LATIN:
+        if (p.latin_start and start > 0 and text[start - 1] in _LATIN) or (
+            p.latin_end and end < len(text) and text[end] in _LATIN
+        ):
+            nearby.append(cand)
             return False
         r = p.rule
         if not r.infix and (
@@ -370,10 +395,12 @@ class Matcher:
                 and (not (r.before or r.after) or self._context_ok(text, start, end, p))
             ):
                 fused.append(cand)
+            nearby.append(cand)
             return False
         if r.headline and not headline:
             return False
         if (r.before or r.after) and not self._context_ok(text, start, end, p):
+            nearby.append(cand)
             return False
         if r.token:
             tokens.append(cand)
@@ -392,6 +419,67 @@ class Matcher:
             if any(rx.match(right) for rx in p.after):
                 return True
         return False
+
+    def _as_written(
+        self, text: str, spans: list[Span], nearby: list[Span], headline: bool
+    ) -> list[Span]:
+        """``spans`` and the refused hits that the text as it will be written accepts.
+
+        A hit refused for its neighbours (a katakana or Latin letter glued to it, a context
+        rule) is checked again where a neighbour is a rewritten mention: against that
+        mention's new form and the separator the rewrite puts between them. Judged on the
+        source alone, ナト in ヨンハプ通信ナト is refused, the output reads 聯合ニュース・ナト,
+        and normalising that again would take it: the output would not be a fixed point.
+        A hit taken this way may displace overlapping mentions that keep their text and
+        that it beats (leftmost, then longest), as the next run would; taking one may
+        make another's neighbour a rewrite, so this repeats until nothing changes.
+        """
+        pats = self.patterns
+        pending = sorted(set(nearby))
+        while pending:
+            by_end = {sp[1]: sp for sp in spans}
+            by_start = {sp[0]: sp for sp in spans}
+            rest: list[Span] = []
+            for cand in pending:
+                start, end, pi, _ = cand
+                # A neighbour changes the text next to it if it is rewritten, or gets a
+                # separator in front (a part of a split katakana run).
+                prev, nxt = by_end.get(start), by_start.get(end)
+                if prev is not None and not pats[prev[2]].target:
+                    prev = None
+                if nxt is not None and not (pats[nxt[2]].target or nxt[3]):
+                    nxt = None
+                over = [sp for sp in spans if sp[0] < end and start < sp[1]]
+                if (prev is None and nxt is None) or any(
+                    pats[sp[2]].target or sp[3] or (sp[0], -sp[1]) <= (start, -end)
+                    for sp in over
+                ):
+                    rest.append(cand)
+                    continue
+                left = text[max(0, start - CONTEXT_WINDOW) : start]
+                if prev is not None:
+                    p = pats[prev[2]]
+                    new = p.target or p.form
+                    sep = rewrite_separator(text[start], p.form[-1], new[-1])
+                    left = text[max(0, prev[0] - CONTEXT_WINDOW) : prev[0]] + new + sep
+                right = text[end : end + CONTEXT_WINDOW]
+                if nxt is not None:
+                    p = pats[nxt[2]]
+                    new = p.target or p.form
+                    sep = nxt[3] or rewrite_separator(text[end - 1], p.form[0], new[0])
+                    right = sep + new + text[nxt[1] : nxt[1] + CONTEXT_WINDOW]
+                written = left + text[start:end] + right
+                at = len(left)
+                if self._check(written, at, at + end - start, pi, headline, [], [], [], []):
+                    spans = self._resolve([sp for sp in spans if sp not in over] + [cand])
+                    by_end = {sp[1]: sp for sp in spans}
+                    by_start = {sp[0]: sp for sp in spans}
+                else:
+                    rest.append(cand)
+            if len(rest) == len(pending):
+                break
+            pending = rest
+        return spans
 
     @staticmethod
     def _resolve(cands: list[Span]) -> list[Span]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from glossnorm.match import KATAKANA, SEPARATOR, Match, Matcher
+from glossnorm.match import Match, Matcher, rewrite_separator
 from glossnorm.model import Change, Gloss, Lang
 
 
@@ -91,14 +91,6 @@ def _gloss(start: int, end: int, m: Match) -> Gloss:
     return Gloss(start, end, ent.id, ent.en, ent.ja, p.lang)
 
 
-# Characters that run together into one word: katakana with katakana (1), ASCII letters
-# and digits with each other (2). _SEP[kind] keeps two such neighbours apart.
-_KIND: dict[str, int] = {c: 1 for c in KATAKANA} | {
-    c: 2 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-}
-_SEP = ("", SEPARATOR, " ")
-
-
 Item = tuple[int, int, str, "str | None", str]  # (start, end, prefix, target, form)
 
 
@@ -111,32 +103,25 @@ def replacements(text: str, items: Sequence[Item]) -> list[tuple[str, int, int]]
     the output reads as two names and normalising it again is a no-op.
     """
     out: list[tuple[str, int, int]] = []
-    kind = _KIND.get
     n = len(text)
     last = len(items) - 1
     for i, (start, end, lead, target, form) in enumerate(items):
         if not target:
             out.append((lead + form, len(lead), 0) if lead else (form, 0, 0))
             continue
-        tail = ""
         if not lead:
             if i and items[i - 1][1] == start:
                 prev = items[i - 1]
                 left = (prev[3] or prev[4])[-1]
             else:
                 left = text[start - 1] if start else ""
-            k = kind(left, 0)
-            # the old form did not run into its neighbour, the new one would
-            if k and kind(form[0], 0) != k and kind(target[0], 0) == k:
-                lead = _SEP[k]
+            lead = rewrite_separator(left, form[0], target[0])
         if i < last and items[i + 1][0] == end:
             nxt = items[i + 1]
             right = "" if nxt[2] else (nxt[3] or nxt[4])[0]
         else:
             right = text[end] if end < n else ""
-        k = kind(right, 0)
-        if k and kind(form[-1], 0) != k and kind(target[-1], 0) == k:
-            tail = _SEP[k]
+        tail = rewrite_separator(right, form[-1], target[-1])
         out.append((lead + target + tail, len(lead), len(tail)))
     return out
 
