@@ -318,11 +318,14 @@ def test_out_must_name_a_folder_of_its_own(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "sub"]  # nothing written
 
 
-def test_unknown_encoding_is_refused_up_front(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["bogus", "hex", "rot13"])  # (codecs, not text)
+def test_unknown_encoding_is_refused_up_front(
+    corpus: Path, tmp_path: Path, encoding: str
+) -> None:
     out = tmp_path / "out"
-    code, output = _run(["normalise", str(corpus), "--encoding", "bogus", "--out", str(out)])
-    assert code != 0 and "unknown encoding 'bogus'" in output and "Traceback" not in output
-    assert not out.exists()
+    code, output = _run(["normalise", str(corpus), "--encoding", encoding, "--out", str(out)])
+    assert code != 0 and f"unknown encoding '{encoding}'" in output
+    assert "Traceback" not in output and not out.exists()
 
 
 def test_every_command_has_help() -> None:

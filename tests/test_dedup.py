@@ -431,14 +431,17 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
 
 class _DamagedAfterOpen:
     """A connection whose reads of ``segs`` fail, as with a page damaged past the ones
-    read at open (SQLite finds it only when a query reaches it)."""
+    read at open (SQLite finds it only when a query reaches it), or a full disk."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, error: str = "SQLITE_CORRUPT") -> None:
         self.db = db
+        self.error = error
 
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
         if "FROM segs" in sql:
-            raise sqlite3.DatabaseError("database disk image is malformed")
+            exc = sqlite3.DatabaseError(f"{self.error} (as SQLite would say it)")
+            exc.sqlite_errorname = self.error
+            raise exc
         return self.db.execute(sql, *args)
 
     def __getattr__(self, name: str) -> object:
@@ -456,6 +459,10 @@ def test_index_damaged_where_only_a_run_reads_it(tmp_path: Path) -> None:
         idx.check_document("c", [(0, fps[0])])
     with pytest.raises(InputError, match="dedup index is damaged"):
         idx.check("c", 0, fps[0])
+    idx._db = _DamagedAfterOpen(idx._db.db, "SQLITE_FULL")  # type: ignore[attr-defined]
+    with pytest.raises(InputError, match=r"could not be used .*left as it was") as full:
+        idx.check("c", 0, fps[0])
+    assert "delete" not in str(full.value)  # a full disk is no reason to lose the index
     idx.close()
     with sqlite3.connect(path) as db:  # a hand-edited layout
         db.execute("UPDATE meta SET value = 'x' WHERE key = 'bands'")

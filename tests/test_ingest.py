@@ -65,12 +65,20 @@ def test_five_encodings_give_identical_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
-def test_utf16_without_bom(tmp_path: Path, encoding: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        ARTICLE,
+        "ゼレンスキー大統領は「Слава Україні」と述べた。\n聯合ニュース（연합뉴스）によると\n",
+        "wikipedia_ukraine_nato_summit\n",  # (misread as the other byte order: kanji)
+    ],
+)
+def test_utf16_without_bom(tmp_path: Path, encoding: str, text: str) -> None:
     # Its ASCII characters (line breaks, digits, Latin names) bring NUL bytes.
     path = tmp_path / "a.txt"
-    path.write_bytes(ARTICLE.encode(encoding))
+    path.write_bytes(text.encode(encoding))
     (doc,) = run([path])
-    assert isinstance(doc, Document) and doc.text == ARTICLE and doc.encoding == encoding
+    assert isinstance(doc, Document) and doc.text == text and doc.encoding == encoding
 
 
 def test_forced_encoding(tmp_path: Path) -> None:

@@ -85,17 +85,23 @@ _R = TypeVar("_R")
 def _index_errors(
     method: Callable[Concatenate[DedupIndex, _P], _R],
 ) -> Callable[Concatenate[DedupIndex, _P], _R]:
-    """SQLite errors in the middle of a run (a page damaged after the ones read at open)
-    as one clear message instead of a traceback."""
+    """SQLite errors in the middle of a run (a page damaged after the ones read at open, a
+    full disk) as one clear message instead of a traceback; the run leaves the index as
+    it was."""
 
     @functools.wraps(method)
     def wrapper(self: DedupIndex, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+                raise InputError(
+                    f"{self._where}: the dedup index is damaged ({exc}); give another "
+                    "--index path or delete the file"
+                ) from None
             raise InputError(
-                f"{self._where}: the dedup index is damaged ({exc}); give another --index "
-                "path or delete the file"
+                f"{self._where}: the dedup index could not be used ({exc}); it is left as "
+                "it was before the run"
             ) from None
 
     return wrapper

@@ -64,7 +64,8 @@ class IngestOptions:
     def __post_init__(self) -> None:
         if self.encoding is not None:
             try:
-                codecs.lookup(self.encoding)
+                # (hex, rot13: codecs, but not text encodings; b"" would not even look)
+                b"\0\0\0\0".decode(self.encoding, "ignore")
             except LookupError:
                 raise UsageError(
                     f"--encoding: unknown encoding {self.encoding!r}; give a Python codec name "
@@ -162,23 +163,26 @@ def _control_share(text: str) -> float:
     return bad / max(1, len(text))
 
 
-# What UTF-16 text decodes to: ASCII, CJK punctuation, kana, ideographs, full width.
-_TEXT_CHAR_RE = re.compile("[\t\n\r\x20-\x7e\u3000-\u30ff\u4e00-\u9fff\uff01-\uff9f]")
+# What UTF-16 news text decodes to: ASCII and Latin letters, Cyrillic, punctuation, CJK
+# punctuation, kana, ideographs, Hangul, full width.
+_TEXT_CHAR_RE = re.compile(
+    "[\t\n\r\x20-\x7e\xa0-\u024f\u0400-\u04ff\u2000-\u206f\u3000-\u30ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff01-\uffef]"
+)
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
-    """UTF-16 written without a BOM: its ASCII characters bring NUL bytes. Binary data
+    """UTF-16 written without a BOM: its ASCII characters bring NUL bytes, in the high
+    byte of each pair (odd offsets in little-endian, even in big-endian). Binary data
     decodes too, but to code points all over the range, not to text."""
     if len(data) % 2:
         return None
-    for enc in ("utf-16-le", "utf-16-be"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if len(_TEXT_CHAR_RE.sub("", text)) <= 0.05 * len(text):
-            return text, enc
-    return None
+    enc = "utf-16-le" if data[1::2].count(0) >= data[0::2].count(0) else "utf-16-be"
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError:
+        return None
+    return (text, enc) if len(_TEXT_CHAR_RE.sub("", text)) <= 0.05 * len(text) else None
 
 
 def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:

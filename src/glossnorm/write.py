@@ -217,8 +217,9 @@ def normalise_corpus(
             extra = {"glossary": {"entries": len(glossary), "files": len(glossary.paths)}}
             if options is not None:
                 extra["options"] = options
-            # Everything that can fail comes before the index is committed: the index
-            # must not record a run whose output never appeared.
+            # What can fail on the data (the summary's encoding) comes before the index
+            # is committed; after it, only I/O can fail, and a rerun of the batch then
+            # writes the same output from the index's verdicts.
             summary = summary_json(summary_dict(stats, extra))
             idx.commit()
         finally:
