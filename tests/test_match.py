@@ -315,3 +315,17 @@ def test_normalising_twice_changes_nothing_with_context_rules(text: str, headlin
     ref = [(m.start, m.end, m.pattern.form, m.prefix)
            for m in _SHIPPED.find_reference(text, headline)]
     assert fast == ref
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Council of European Council of Europe",  # Europe, once European Council wins
+        "グルジアビクトル・オルバン・ビクトル・オルバン",
+        "クレーバナフトガス・ウクライナ軍事侵攻",
+    ],
+)
+def test_a_mention_hidden_under_a_hit_that_loses_is_found(text: str) -> None:
+    fast = [(m.start, m.end, m.pattern.form) for m in _SHIPPED.find(text)]
+    assert fast == [(m.start, m.end, m.pattern.form) for m in _SHIPPED.find_reference(text)]
+    assert len(fast) == 2

@@ -296,6 +296,8 @@ class Matcher:
         if tokens:
             ok.extend(self._token_ok(text, tokens))
         spans = self._resolve(ok) if refused or tokens else ok
+        if len(spans) < len(ok):
+            spans = self._rescan_losers(text, spans, headline, ok, fused, nearby)
         if fused:
             spans = self._split_fused(text, spans, fused)
         return self._as_written(text, spans, nearby, headline) if nearby else spans
@@ -360,6 +362,32 @@ class Matcher:
         for start, end, pi in self._forms_at(text, offsets):
             if (start, end, pi) not in seen:
                 self._check(text, start, end, pi, headline, ok, fused, tokens, nearby)
+
+    def _rescan_losers(
+        self,
+        text: str,
+        spans: list[Span],
+        headline: bool,
+        ok: list[Span],
+        fused: list[Span],
+        nearby: list[Span],
+    ) -> list[Span]:
+        """A hit that loses to one found under a refused hit may itself hide a shorter
+        mention past the winner (Council of European Council of Europe: Europe, once
+        European Council beats Council of Europe): the forms starting under each loser
+        are tried too, until no hit loses anew."""
+        tried: set[tuple[int, int, int]] = set()
+        while True:
+            kept = set(spans)
+            lost = [c[:3] for c in ok if c not in kept and c[:3] not in tried]
+            if not lost:
+                return spans
+            tried.update(lost)
+            tokens: list[Span] = []
+            self._rescan(text, lost, headline, ok, fused, tokens, nearby)
+            if tokens:
+                ok.extend(self._token_ok(text, tokens))
+            spans = self._resolve(ok)
 
     def _check(
         self,
