@@ -463,33 +463,32 @@ class Matcher:
         make another's neighbour a rewrite, so this repeats until nothing changes.
         """
         pats = self.patterns
+        if not any(pats[sp[2]].target or sp[3] for sp in spans):
+            return spans  # (most calls: no neighbour that the writing changes)
         pending = sorted(set(nearby))
+        by_end = {sp[1]: sp for sp in spans}
+        by_start = {sp[0]: sp for sp in spans}
         while pending:
-            by_end = {sp[1]: sp for sp in spans}
-            by_start = {sp[0]: sp for sp in spans}
             rest: list[Span] = []
             for cand in pending:
                 start, end, pi, _ = cand
                 # A neighbour changes the text next to it if it is rewritten, or gets a
                 # separator in front (a part of a split katakana run).
                 prev, nxt = by_end.get(start), by_start.get(end)
-                if prev is not None and not pats[prev[2]].target:
-                    prev = None
+                before = pats[prev[2]].target if prev is not None else None
                 if nxt is not None and not (pats[nxt[2]].target or nxt[3]):
                     nxt = None
                 over = [sp for sp in spans if sp[0] < end and start < sp[1]]
-                if (prev is None and nxt is None) or any(
+                if (before is None and nxt is None) or any(
                     pats[sp[2]].target or sp[3] or (sp[0], -sp[1]) <= (start, -end)
                     for sp in over
                 ):
                     rest.append(cand)
                     continue
                 left = text[max(0, start - CONTEXT_WINDOW) : start]
-                if prev is not None:
-                    p = pats[prev[2]]
-                    new = p.target or p.form
-                    sep = rewrite_separator(text[start], p.form[-1], new[-1])
-                    left = text[max(0, prev[0] - CONTEXT_WINDOW) : prev[0]] + new + sep
+                if before is not None and prev is not None:
+                    sep = rewrite_separator(text[start], pats[prev[2]].form[-1], before[-1])
+                    left = text[max(0, prev[0] - CONTEXT_WINDOW) : prev[0]] + before + sep
                 right = text[end : end + CONTEXT_WINDOW]
                 if nxt is not None:
                     p = pats[nxt[2]]
