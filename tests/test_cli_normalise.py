@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -97,6 +98,25 @@ def test_output_is_synced_to_disk_as_it_is_written(
     assert len(synced) >= 2  # both files, during the run, before the commit's fsync
     assert synced[0] > 0  # flushed first: the sync covers what was written
     assert (out / "corpus.jsonl").stat().st_size >= synced[0]
+
+
+def test_a_failing_sync_during_the_run_fails_it_and_leaves_no_output(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The syncs run in a thread: its error must still end the run, before the commit.
+    from glossnorm import write
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(write, "_datasync", broken)
+    monkeypatch.setattr(write, "SYNC_BYTES", 1)
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])
+    assert code != 0
+    assert "Input/output error" in output, output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temp left
 
 
 def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -> None:

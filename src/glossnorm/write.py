@@ -6,11 +6,13 @@ the run succeeded, so a failed or interrupted run never leaves output that looks
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -26,11 +28,16 @@ _BUFFER = 1 << 20  # bytes, for corpus.jsonl and corpus.txt
 # Output written between two syncs to disk during the run. The commit must sync every
 # file before the rename (else a crash can leave a complete-looking folder of empty
 # files); syncing as it goes leaves that sync little to do, and keeps the dirty data
-# bounded. With exact dedup the main process mostly waits for the workers, so the syncs
-# cost nothing; with near dedup they move that wait from the end into the run.
+# bounded. Each sync runs in a thread (fdatasync releases the GIL), so the run goes on
+# while the disk catches up; one at a time, so at most two batches are dirty.
 # 20 MB of input (85 MB of output): the final syncs took 0.031-0.035 s, now 0.002 s.
 SYNC_BYTES = 16 << 20
 _datasync = getattr(os, "fdatasync", os.fsync)  # (macOS and Windows have only fsync)
+
+
+def _datasync_all(fds: Iterable[int]) -> None:
+    for fd in fds:
+        _datasync(fd)
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -92,6 +99,8 @@ class OutputWriter:
         self._dups: IO[bytes] = open(self.tmp / "duplicates.jsonl", "wb")  # noqa: SIM115
         self._last_doc: str | None = None  # of the last lines written to corpus.txt
         self._unsynced = 0  # bytes written since the last sync
+        self._syncer: ThreadPoolExecutor | None = None  # started at the first sync
+        self._pending: Future[None] | None = None  # the sync in progress
 
     def __enter__(self) -> OutputWriter:
         return self
@@ -106,6 +115,15 @@ class OutputWriter:
             self.abort()
 
     def document(self, events: Iterable[Event]) -> None:
+        try:
+            self._document(events)
+        except OSError as exc:  # a full or failing disk: one message, and abort()
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> OutputError:
+        return OutputError(f"{self.out}: cannot write the output ({exc.strerror or exc})")
+
+    def _document(self, events: Iterable[Event]) -> None:
         for ev in events:
             if isinstance(ev, Kept):
                 self._jsonl.write(ev.records)
@@ -125,12 +143,36 @@ class OutputWriter:
 
     def _sync(self) -> None:
         for f in (self._jsonl, self._txt):
-            f.flush()
-            _datasync(f.fileno())
+            f.flush()  # in this thread: the buffers are not thread-safe
+        self._wait_sync()
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(1, thread_name_prefix="glossnorm-sync")
+        fds = (self._jsonl.fileno(), self._txt.fileno())
+        self._pending = self._syncer.submit(_datasync_all, fds)
         self._unsynced = 0
+
+    def _wait_sync(self) -> None:
+        """Wait for the sync in progress; its error (a failing disk) is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _stop_syncer(self) -> None:
+        """Wait for the sync thread to finish (before the files it syncs are closed)."""
+        if self._syncer is not None:
+            self._syncer.shutdown(wait=True)
+            self._syncer = None
 
     def commit(self, summary: bytes) -> None:
         """Move the folder into place, with ``summary.json`` (see ``summary_json``)."""
+        try:
+            self._commit(summary)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _commit(self, summary: bytes) -> None:
+        self._wait_sync()
+        self._stop_syncer()
         for f in (self._jsonl, self._txt, self._dups):
             f.flush()
             os.fsync(f.fileno())
@@ -145,8 +187,11 @@ class OutputWriter:
             shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
+        self._pending = None  # (its error, if any, is not the one being reported)
+        self._stop_syncer()
         for f in (self._jsonl, self._txt, self._dups):
-            f.close()
+            with contextlib.suppress(OSError):  # flushing into a full disk: not the error
+                f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
