@@ -119,6 +119,22 @@ def test_a_failing_sync_during_the_run_fails_it_and_leaves_no_output(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temp left
 
 
+def test_a_full_disk_is_one_message_and_leaves_no_output(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glossnorm import write
+
+    def full(self: write.OutputWriter, events: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(write.OutputWriter, "_document", full)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])
+    assert res.exit_code == 1 and not isinstance(res.exception, OSError)
+    assert f"{out}: cannot write the output (No space left on device)" in res.output
+    assert sorted(tmp_path.iterdir()) == [corpus]  # neither output nor its temporary folder
+
+
 def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -> None:
     out, again = tmp_path / "o1", tmp_path / "o2"
     assert _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])[0] == 0
