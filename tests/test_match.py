@@ -182,8 +182,12 @@ def shipped() -> Matcher:
 @pytest.mark.parametrize("case", SHIPPED, ids=[f"{c['tag']}: {c['in'][:20]}" for c in SHIPPED])
 def test_shipped_glossary_golden(shipped: Matcher, case: dict[str, object]) -> None:
     """Traps the shipped glossary must leave alone, and rewrites it must make."""
-    r = normalise_text(shipped, str(case["in"]), bool(case.get("headline", False)))
+    text, headline = str(case["in"]), bool(case.get("headline", False))
+    r = normalise_text(shipped, text, headline)
     assert r.text == case["out"]
+    found = [text[m.start : m.end] for m in shipped.find(text, headline)]
+    assert set(found) >= set(case.get("found", []))  # type: ignore[call-overload]
+    assert not set(found) & set(case.get("not_found", []))  # type: ignore[call-overload]
     assert normalise_text(shipped, r.text, bool(case.get("headline", False))).changes == ()
 
 
