@@ -113,6 +113,25 @@ def test_step_functions_report_counts() -> None:
     assert nfkc("①") == ("①", 0)
     assert fix_whitespace("ア イ  B") == ("アイ B", 2)
     assert fix_long_vowels("カ―キ〜") == ("カーキー", 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [
+        ("ブリンカ―ン長官", "ブリンカーン長官"),  # a look-alike inside a name
+        ("センタ―が", "センターが"),  # and at its end
+        ("キュ―バ", "キューバ"),  # after a small kana
+        ("プーチン――その野望", "プーチン――その野望"),  # the Japanese dash
+        ("プーチン―その野望", "プーチン―その野望"),  # no ー after ン (CP932's em dash)
+        ("ロシア――ウクライナ", "ロシア――ウクライナ"),
+        ("ロシア ― ウクライナ国境", "ロシア ― ウクライナ国境"),  # spaced: a dash
+        ("ロシア 〜 ウクライナ", "ロシア 〜 ウクライナ"),
+        ("ロシア 外務省", "ロシア外務省"),  # (other spaces between Japanese still go)
+    ],
+)
+def test_dashes_after_katakana_are_left_alone(text: str, out: str) -> None:
+    assert clean_text(text).text == out
+    assert clean_text(out).text == out
     assert collapse_doubled("(NATO・NATO)") == ("(NATO)", 1)
 
 

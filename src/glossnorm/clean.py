@@ -26,12 +26,16 @@ character, so every document goes through these steps, in this order (``STEP_NAM
 5. ``whitespace`` any run of horizontal whitespace -> one space; spaces at the start and
                   end of a line removed; a space between two Japanese characters removed
                   (``ロシア 外務省`` -> ``ロシア外務省``); spaces next to Latin letters or digits
-                  kept (``Vladimir Putin``, ``NHKニュース (@nhk_news)``).
+                  kept (``Vladimir Putin``, ``NHKニュース (@nhk_news)``), and next to a dash
+                  or long-vowel look-alike (``ロシア ― ウクライナ``).
 6. ``long_vowel`` a long-vowel look-alike directly after a katakana letter becomes ー
                   (ブリンカ―ン, サーバ〜 -> サーバー). Look-alikes: ‐ − ― ─ ━ 〜 (and the
                   full-width forms mapped onto them above). ASCII ``-``, the en dash and the
                   em dash are never touched: they are separators in headlines and tweet
-                  attributions (``警告-ウクライナ``, ``— NHKニュース``). Runs after
+                  attributions (``警告-ウクライナ``, ``— NHKニュース``). Nor is a look-alike
+                  after ン or ッ (no word has ー there: プーチン―その野望), one beside another
+                  dash (――, the Japanese dash), or one with a space before it (ロシア ―
+                  ウクライナ; ``whitespace`` keeps spaces next to look-alikes). Runs after
                   ``whitespace`` and ``nfkc`` so both can only feed it, never undo it.
 7. ``doubled``    a Latin term doubled around a middle dot collapses: ``NATO・NATO`` -> ``NATO``
                   (also ``(NATO・NATO)`` -> ``(NATO)``). Japanese terms are left alone:
@@ -294,13 +298,14 @@ def full_nfkc(text: str) -> str:
 
 # -- 5. whitespace -----------------------------------------------------------------------
 
-# "Japanese" for the space rule: kana, CJK punctuation and ideographs, plus the long-vowel
-# look-alikes (so that removing a space can never create work for ``long_vowel`` that a
-# second run would do). Combining kana marks are excluded: joining them to a kana would
-# make NFKC compose them on the next run.
+# "Japanese" for the space rule: kana, CJK punctuation and ideographs. Not the long-vowel
+# look-alikes: with spaces around them they are dashes (ロシア ― ウクライナ), and a space
+# kept beside one also keeps ``long_vowel`` from reading it as ー, now and on a second run.
+# Combining kana marks are excluded: joining them to a kana would make NFKC compose them
+# on the next run.
 _JA = (
-    "\u2010\u2015\u2212\u2500\u2501\u2025\u2026"
-    "\u3000-\u303f\u3041-\u3098\u309b-\u30ff\u31f0-\u31ff"
+    "\u2025\u2026"
+    "\u3000-\u301b\u301d-\u303f\u3041-\u3098\u309b-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
     "\U00020000-\U0003134f"
 )
@@ -336,11 +341,19 @@ def fix_whitespace(text: str) -> tuple[str, int]:
 # -- 6. long_vowel -----------------------------------------------------------------------
 
 _KATAKANA = "\u30a1-\u30fa\u31f0-\u31ff"
-_LONG_VOWEL_RE = re.compile(f"[\u2010\u2212\u2015\u2500\u2501\u301c](?<=[{_KATAKANA}].)")
+_LOOK_ALIKES = "\u2010\u2212\u2015\u2500\u2501\u301c"
+# No Japanese word has ー after ン or ッ: a dash there ends a name (プーチン―その).
+_LONG_VOWEL_BASE = "\u30a1-\u30c2\u30c4-\u30f2\u30f4-\u30fa\u31f0-\u31ff"
+# A run of dashes is a dash (――, the Japanese em dash, which CP932 decodes to ―).
+_DASHES = _LOOK_ALIKES + "\u2012-\u2014\u2e3a\u2e3b-"
+_LONG_VOWEL_RE = re.compile(
+    f"[{_LOOK_ALIKES}](?<=[{_LONG_VOWEL_BASE}].)(?![{_DASHES}])"
+)
 
 
 def fix_long_vowels(text: str) -> tuple[str, int]:
-    """A look-alike of ー directly after a katakana letter becomes ー."""
+    """A look-alike of ー directly after a katakana letter becomes ー (see the module
+    docstring for the dashes it leaves alone)."""
     return _LONG_VOWEL_RE.subn("ー", text)
 
 
