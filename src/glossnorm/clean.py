@@ -296,6 +296,13 @@ def full_nfkc(text: str) -> str:
     return "".join(parts)
 
 
+_LOOK_ALIKES = "\u2010\u2212\u2015\u2500\u2501\u301c"
+# No Japanese word has ー after ン or ッ: a dash there ends a name (プーチン―その).
+_LONG_VOWEL_BASE = "\u30a1-\u30c2\u30c4-\u30f2\u30f4-\u30fa\u31f0-\u31ff"
+# A run of dashes is a dash (――, the Japanese em dash, which CP932 decodes to ―).
+_DASHES = _LOOK_ALIKES + "\u2012-\u2014\u2e3a\u2e3b-"
+
+
 # -- 5. whitespace -----------------------------------------------------------------------
 
 # "Japanese" for the space rule: kana, CJK punctuation and ideographs. Not the long-vowel
@@ -316,7 +323,10 @@ _BLANKS_RE = re.compile(f"[{_BLANK_CHARS}]+")
 _SPACES_RE = re.compile("  +")
 _TRAILING_RE = re.compile("  *\n")
 _LEADING_RE = re.compile("\n +")
-_JA_SPACE_RE = re.compile(f" (?<=[{_JA}] )(?=[{_JA}])")
+# (A look-alike that ``long_vowel`` will turn into ー counts as Japanese before a space.)
+_JA_SPACE_RE = re.compile(
+    f" (?:(?<=[{_JA}] )|(?<=[{_LONG_VOWEL_BASE}][{_LOOK_ALIKES}] ))(?=[{_JA}])"
+)
 
 
 def fix_whitespace(text: str) -> tuple[str, int]:
@@ -340,12 +350,6 @@ def fix_whitespace(text: str) -> tuple[str, int]:
 
 # -- 6. long_vowel -----------------------------------------------------------------------
 
-_KATAKANA = "\u30a1-\u30fa\u31f0-\u31ff"
-_LOOK_ALIKES = "\u2010\u2212\u2015\u2500\u2501\u301c"
-# No Japanese word has ー after ン or ッ: a dash there ends a name (プーチン―その).
-_LONG_VOWEL_BASE = "\u30a1-\u30c2\u30c4-\u30f2\u30f4-\u30fa\u31f0-\u31ff"
-# A run of dashes is a dash (――, the Japanese em dash, which CP932 decodes to ―).
-_DASHES = _LOOK_ALIKES + "\u2012-\u2014\u2e3a\u2e3b-"
 _LONG_VOWEL_RE = re.compile(
     f"[{_LOOK_ALIKES}](?<=[{_LONG_VOWEL_BASE}].)(?![{_DASHES}])"
 )
