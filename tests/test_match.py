@@ -318,3 +318,27 @@ def test_a_mention_hidden_under_a_hit_that_loses_is_found(shipped: Matcher, text
     fast = [(m.start, m.end, m.pattern.form) for m in shipped.find(text)]
     assert fast == [(m.start, m.end, m.pattern.form) for m in shipped.find_reference(text)]
     assert len(fast) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See https://en.wikipedia.org/wiki/Kiev for more.",
+        "詳細は https://example.com/Kiev/news?q=Kiev を参照",
+        "詳細はwww.kiev.ua/Kievで",
+        "Follow @Kiev_Independent for updates.",
+        "Write to Kiev@example.org today.",
+        "ftp://Kiev.example.org/",
+    ],
+)
+def test_no_mention_inside_urls_addresses_or_handles(matcher: Matcher, text: str) -> None:
+    assert matcher.find(text) == []
+    assert matcher.find_reference(text) == []
+    assert normalise_text(matcher, text).text == text
+
+
+def test_mentions_beside_a_url_are_still_found(matcher: Matcher) -> None:
+    text = "Kiev: https://example.com/Kiev キエフの声明"
+    at = text.index("キエフ")
+    assert [(m.start, m.end) for m in matcher.find(text)] == [(0, 4), (at, at + 3)]
+    assert normalise_text(matcher, text).text == "Kyiv: https://example.com/Kiev キーウの声明"

@@ -188,6 +188,24 @@ def sudachi_boundaries(text: str) -> frozenset[int]:
 
 Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to insert before)
 
+# URLs, e-mail addresses and @handles name things: a form inside one is not a mention
+# (https://en.wikipedia.org/wiki/Kiev and @Kiev_Independent must stay as published).
+# A URL runs to the first space or non-ASCII character (Japanese text follows it unspaced).
+_PROTECTED_RE = re.compile(
+    r"(?:https?|ftp)://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+\-]*@[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+)
+
+
+def _protected(text: str) -> list[tuple[int, int]] | None:
+    """Spans of the URLs, addresses and handles in ``text``, or None (most texts)."""
+    if "://" not in text and "@" not in text and "www." not in text:
+        return None
+    return [m.span() for m in _PROTECTED_RE.finditer(text)] or None
+
+
+def _outside(spans: list[Span], prot: list[tuple[int, int]]) -> list[Span]:
+    return [c for c in spans if not any(a < c[1] and c[0] < b for a, b in prot)]
+
 # Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
 # thousands of forms and a corpus hits only some of them).
 # _SLOW: the form has rules (checked in _check); _SHORT: too short to be a part of a fused
@@ -300,6 +318,8 @@ class Matcher:
             spans = self._rescan_losers(text, spans, headline, ok, fused, nearby)
         if fused:
             spans = self._split_fused(text, spans, fused)
+        if (prot := _protected(text)) is not None:
+            spans, nearby = _outside(spans, prot), _outside(nearby, prot)
         return self._as_written(text, spans, nearby, headline) if nearby else spans
 
     def find_reference(self, text: str, headline: bool = False) -> list[Match]:
@@ -316,6 +336,8 @@ class Matcher:
         spans = self._resolve(ok)
         if fused:
             spans = self._split_fused(text, spans, fused)
+        if (prot := _protected(text)) is not None:
+            spans, nearby = _outside(spans, prot), _outside(nearby, prot)
         if nearby:
             spans = self._as_written(text, spans, nearby, headline)
         pats = self.patterns
