@@ -159,6 +159,22 @@ def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -
     assert (again / "corpus.txt").read_text("utf-8").split() == lines
 
 
+def test_inline_glossed_output_normalised_again_is_the_same_text(tmp_path: Path) -> None:
+    # 米 and トラス match only next to 大統領 / 外相, which their own glosses now stand
+    # between: the glosses "(United States)" and "(Liz Truss)" must not be glossed in turn.
+    src = tmp_path / "a.txt"
+    src.write_text(
+        "ジョー・バイデン米大統領とトラス英外相が会談した。\n米・ロ外相会談が開かれた。\n", "utf-8"
+    )
+    out, again = tmp_path / "o1", tmp_path / "o2"
+    assert _run(["normalise", str(src), "--out", str(out)])[0] == 0
+    first = (out / "corpus.txt").read_text("utf-8")
+    assert "米(United States)大統領" in first and "トラス(Liz Truss)" in first
+    code, output = _run(["normalise", str(out / "corpus.txt"), "--out", str(again)])
+    assert code == 0, output
+    assert (again / "corpus.txt").read_text("utf-8") == first
+
+
 def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
     for i in range(12):  # enough documents to spread over workers
         (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")

@@ -136,12 +136,19 @@ def gloss_label(g: Gloss) -> str:
     return g.ja if g.lang is Lang.EN else g.en
 
 
+def _parenthesised(text: str, start: int, end: int) -> bool:
+    return text[start - 1 : start] == "(" and text[end : end + 1] == ")"
+
+
 def render_inline(text: str, glosses: Sequence[Gloss]) -> str:
     """``ブリンケン`` → ``ブリンケン(Blinken)``; idempotent on its own output.
 
     A mention that is already followed by ``(its gloss)`` gets nothing more, and the
     mention inside those parentheses is part of the existing gloss, not a new mention.
-    A mention that already reads as its gloss (NATO in Japanese text) gets nothing.
+    A mention that already reads as its gloss (NATO in Japanese text) gets nothing, nor
+    does one that fills a pair of parentheses: it glosses what stands before them, as
+    ``(Liz Truss)`` does in this function's own output when トラス itself is not a
+    mention on the next run (its rule wanted 外相 next to it, and now sees the gloss).
     """
     parts: list[str] = []
     pos = 0
@@ -155,7 +162,7 @@ def render_inline(text: str, glosses: Sequence[Gloss]) -> str:
         if text.startswith(existing, g.end):
             skip_until = g.end + len(existing)
             continue
-        if mention == label:
+        if mention == label or _parenthesised(text, g.start, g.end):
             continue
         parts.append(text[pos : g.end])
         parts.append(existing)

@@ -172,7 +172,7 @@ class SegmentRenderer:
 
     @staticmethod
     def _inline(text: str, glosses: list[tuple[int, int, _Form]]) -> str:
-        """``render_inline`` on the cached labels."""
+        """``render_inline`` on the cached labels (a parenthesised mention: no gloss)."""
         parts: list[str] = []
         pos = 0
         skip_until = -1
@@ -183,7 +183,7 @@ class SegmentRenderer:
             if text.startswith(paren, e):
                 skip_until = e + len(paren)
                 continue
-            if f.silent:
+            if f.silent or (text[s - 1 : s] == "(" and text[e : e + 1] == ")"):
                 continue
             parts.append(text[pos:e])
             parts.append(paren)
