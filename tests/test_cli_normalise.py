@@ -175,6 +175,28 @@ def test_inline_glossed_output_normalised_again_is_the_same_text(tmp_path: Path)
     assert (again / "corpus.txt").read_text("utf-8") == first
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 66 characters, 59 once rewritten: a headline on the next run, so on this one
+        "見出し\n美、ドニエプロペトロフスクとソヴィエト連邦時代の記録について近く協議する方針を"
+        "示したと地元の有力紙が詳しく報じた内容からわかった模様\n",
+        # the first line is boilerplate: the sentence after it heads the document
+        "https://example.com/news\n美、ロシアとの協議を続ける方針。\n",
+    ],
+)
+def test_headlines_are_judged_as_the_next_run_will_see_them(tmp_path: Path, text: str) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(text, "utf-8")
+    out, again = tmp_path / "o1", tmp_path / "o2"
+    assert _run(["normalise", str(src), "--out", str(out), "--gloss", "none"])[0] == 0
+    first = (out / "corpus.txt").read_text("utf-8")
+    assert "米国、" in first and "美" not in first  # the headline-only variant applied
+    again_args = ["normalise", str(out / "corpus.txt"), "--out", str(again), "--gloss", "none"]
+    assert _run(again_args)[0] == 0
+    assert (again / "corpus.txt").read_text("utf-8") == first
+
+
 def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
     for i in range(12):  # enough documents to spread over workers
         (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")

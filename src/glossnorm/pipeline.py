@@ -36,7 +36,7 @@ from glossnorm.ingest import IngestOptions, Problem, iter_inputs
 from glossnorm.match import Matcher
 from glossnorm.model import Document
 from glossnorm.record import Rendered, SegmentRenderer
-from glossnorm.segment import split_segments
+from glossnorm.segment import is_headline, split_segments
 
 DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
@@ -214,7 +214,14 @@ def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> 
         if reason is not None:
             dropped.append((index, f"boilerplate:{reason}"))
             continue
-        content.append((index, render(doc_json, index, text, headline)))
+        # Judged as the next run will judge the output: the first segment that is not
+        # boilerplate heads the document, and so does one that its rewrites make short.
+        if not headline and index == len(dropped):  # (every segment before it dropped)
+            headline = True
+        rendered = render(doc_json, index, text, headline)
+        if not headline and is_headline(rendered.text):
+            rendered = render(doc_json, index, text, True)
+        content.append((index, rendered))
     fps: list[FingerprintRow | None] = [None] * len(content)
     if stage.dedup.mode != "off" and content:
         # One numpy pass for all the segments instead of one per segment.

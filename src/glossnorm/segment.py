@@ -101,7 +101,9 @@ def split_long_line(line: str, max_bytes: int = MAX_SEGMENT_BYTES) -> list[str]:
 def split_segments(doc_id: str, text: str) -> list[Segment]:
     """Segments of a cleaned document: non-blank lines, long ones cut (module docstring).
 
-    ``headline`` is set on the first segment and on short lines that are not sentences.
+    ``headline`` is set on the first segment and on short segments that are not
+    sentences. (The pipeline also sets it where boilerplate before a segment is dropped,
+    or where rewriting makes a segment short: see ``pipeline.process_segments``.)
     """
     segments: list[Segment] = []
     for raw in text.split("\n"):
@@ -110,6 +112,6 @@ def split_segments(doc_id: str, text: str) -> list[Segment]:
             continue
         pieces = split_long_line(line)
         for piece in pieces:
-            headline = not segments or (len(pieces) == 1 and is_headline(piece))
+            headline = not segments or is_headline(piece)  # (as it will be a line of output)
             segments.append(Segment(doc_id, len(segments), piece, headline))
     return segments
