@@ -88,6 +88,54 @@ def test_forced_encoding(tmp_path: Path) -> None:
     assert isinstance(doc, Document) and doc.text == ARTICLE
 
 
+_HEADLINE = "北大西洋条約機構首脳会議\n"  # kanji only: no kana to score
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "read_as"),
+    [
+        (_HEADLINE, "euc_jp", "euc_jp"),  # was read as Korean (cp949) mojibake
+        (_HEADLINE, "cp932", "cp932"),
+        ("岸田首相米大統領と電話会談\n", "euc_jp", "euc_jp"),
+        ("北大西洋公约组织首脑会议在布鲁塞尔举行\n", "gb2312", "gb18030"),  # still Chinese
+        ("北大西洋公約組織首腦會議在布魯塞爾舉行\n", "big5", "big5"),
+        ("북대서양조약기구 정상회의가 열렸다\n", "euc_kr", "cp949"),  # still Korean
+    ],
+)
+def test_kanji_only_japanese_wins_a_tie_with_chinese_and_korean(
+    text: str, encoding: str, read_as: str
+) -> None:
+    assert decode_bytes(text.encode(encoding)) == (text, read_as)
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "encoding"),
+    [
+        (ARTICLE.encode() + "続報".encode()[:-1], ARTICLE + "続\ufffd", "utf-8+replace"),
+        (ARTICLE.encode()[:30] + b"\xff" + ARTICLE.encode()[30:],
+         ARTICLE[:10] + "\ufffd" + ARTICLE[10:], "utf-8+replace"),
+        (ARTICLE.encode()[:30] + b"\x00" + ARTICLE.encode()[30:],
+         ARTICLE[:10] + "\x00" + ARTICLE[10:], "utf-8"),  # (the cleaning removes the NUL)
+    ],
+)  # fmt: skip
+def test_utf8_with_a_few_bad_bytes_is_read(data: bytes, text: str, encoding: str) -> None:
+    assert decode_bytes(data) == (text, encoding)
+    assert decode_bytes(data, "utf-8") == (text, encoding)  # --encoding utf-8 too
+
+
+def test_latin1_is_not_taken_for_utf8_with_bad_bytes() -> None:
+    text = "Le café de Kyiv est très populaire. " * 5  # no valid UTF-8 sequence at all
+    decoded, encoding = decode_bytes(text.encode("latin-1"))
+    assert not encoding.startswith("utf-8") and "café" in decoded
+
+
+def test_a_few_good_utf8_characters_do_not_make_binary_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes("ロシア".encode() + bytes(range(1, 256)) * 4)
+    (problem,) = run([path])
+    assert isinstance(problem, Problem) and problem.kind == "skipped-file"
+
+
 def test_binary_with_txt_name_next_to_good_file(tmp_path: Path) -> None:
     good = tmp_path / "good.txt"
     good.write_text(ARTICLE, encoding="utf-8")

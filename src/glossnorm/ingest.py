@@ -158,6 +158,36 @@ def _japanese_score(text: str) -> float:
     return (kana - 2 * half) / non_ascii
 
 
+_JAPANESE_CODECS = frozenset(
+    {"euc_jp", "euc_jis_2004", "euc_jisx0213", "cp932", "shift_jis", "shift_jis_2004",
+     "shift_jisx0213"}
+)  # fmt: skip
+_CHAOS_TIE = 0.05  # charset-normalizer's chaos (0 = clean) within which encodings tie
+
+
+def _common_kanji(text: str) -> bool:
+    """Is ``text`` Japanese kanji text: mostly JIS level-1 kanji (the ~3,000 common ones;
+    Chinese read as EUC-JP lands often in level 2), and no space between two of them
+    (Korean spaces its words)?"""
+    common = rare = 0
+    prev = ""
+    for i, ch in enumerate(text):
+        if ch == " " and prev > "\x7f" and text[i + 1 : i + 2] > "\x7f":
+            return False
+        prev = ch
+        if ch <= "\x7f":
+            continue
+        try:
+            lead = ch.encode("euc_jp")[0]
+        except UnicodeEncodeError:
+            rare += 1
+            continue
+        if lead >= 0xB0:  # (rows 1-15 are symbols, kana, Latin, Greek, Cyrillic: not counted)
+            common += lead <= 0xCF  # rows 16-47: level 1
+            rare += lead > 0xCF
+    return common >= 4 and common >= 9 * rare
+
+
 def _control_share(text: str) -> float:
     bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\x1b")
     return bad / max(1, len(text))
@@ -185,12 +215,32 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     return (text, enc) if len(_TEXT_CHAR_RE.sub("", text)) <= 0.05 * len(text) else None
 
 
+# UTF-8 with a few bad bytes: at most one per this many characters decoded fine.
+_MOSTLY_UTF8_RATIO = 50
+REPLACED_UTF8 = "utf-8+replace"  # the encoding reported for such a file
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 text with a few bad bytes (a last character cut in half, a stray byte or NUL),
+    decoded with U+FFFD for each bad sequence (NULs go in the cleaning step). Text in
+    another encoding (Latin-1 é, CP932) has no valid multi-byte characters to outweigh
+    its bad bytes, so it is left to the detection below."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    fine = sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd")
+    if fine < _MOSTLY_UTF8_RATIO * (bad + data.count(b"\x00")):
+        return None
+    return text, REPLACED_UTF8 if bad else "utf-8"
+
+
 def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
     """(text, encoding name) or raise ``_Skip`` with the reason."""
     if forced:
         try:
             return data.decode(forced), codecs.lookup(forced).name
         except UnicodeDecodeError as exc:
+            if codecs.lookup(forced).name == "utf-8" and (mostly := _mostly_utf8(data)):
+                return mostly
             raise _Skip(f"cannot decode as {forced} at byte {exc.start}") from None
     for bom, enc in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -205,7 +255,7 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise _Skip(f"{enc} BOM but undecodable at byte {exc.start}") from None
     if b"\x00" in data:
-        wide = _utf16_without_bom(data)
+        wide = _utf16_without_bom(data) or _mostly_utf8(data)
         if wide is None:
             raise _Skip("binary file (NUL bytes)")
         return wide
@@ -220,6 +270,8 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if (mostly := _mostly_utf8(data)) is not None:
+        return mostly
     candidates: list[tuple[float, str, str]] = []
     for enc in ("cp932", "euc_jp"):
         try:
@@ -233,7 +285,18 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
             return text, enc
     from charset_normalizer import from_bytes  # slow to import; rarely needed
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
+    if best is not None and candidates and best.encoding not in _JAPANESE_CODECS:
+        # Kanji-only text (a headline) has no kana to score; a short one reads as Korean
+        # or Chinese as well. Japanese is this tool's language: it wins a near tie.
+        close = any(
+            m.encoding in _JAPANESE_CODECS and m.chaos <= best.chaos + _CHAOS_TIE
+            for m in results
+        )
+        kanji = [(enc, text) for _, enc, text in candidates if _common_kanji(text)]
+        if close and kanji:
+            return kanji[0][1], kanji[0][0]
     if best is not None and best.encoding:
         text = str(best)
         if _control_share(text) < 0.01:
