@@ -165,3 +165,28 @@ def test_import_export(g: Path, tmp_path: Path) -> None:
     assert code == 1 and "'Kyiv'" in err and "[kyiv]" in err
     assert g.read_bytes() == before
     assert run("export", tmp_path / "x.unknown", "-g", g)[0] == 2
+
+
+def test_an_edit_through_a_symlink_goes_to_its_target(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.gloss"
+    shutil.copy(FIXTURES / "basic.gloss", shared)
+    (tmp_path / "proj").mkdir()
+    link = tmp_path / "proj" / "g.gloss"
+    link.symlink_to(shared)
+    assert run("alias", "blinken", "Blinkin", "-g", link)[0] == 0
+    assert link.is_symlink() and "Blinkin" in shared.read_text("utf-8")
+
+
+def test_a_write_that_fails_is_one_message_and_changes_nothing(
+    g: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import glossnorm.atomic
+
+    def refuse(src: str, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    before = g.read_bytes()
+    monkeypatch.setattr(glossnorm.atomic.os, "replace", refuse)
+    code, _, err = run("alias", "blinken", "Blinkin", "-g", g)
+    assert code == 1 and err.strip() == f"glossnorm: error: {g}: cannot write (Permission denied)"
+    assert g.read_bytes() == before and [p.name for p in g.parent.iterdir()] == [g.name]

@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary sibling, fsync, then rename.
 
 A reader (or a run killed half-way) sees the old file or the new one, never a torn one.
+A symbolic link is followed: its target gets the new text, and the link stays a link.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from glossnorm.errors import OutputError
+
 
 def write_atomic_many(texts: Mapping[Path, str]) -> None:
     """Write every file via a temporary sibling + fsync + os.replace.
@@ -19,13 +22,17 @@ def write_atomic_many(texts: Mapping[Path, str]) -> None:
     leaves every file as it was; a kill between replaces leaves each file old or new, never torn.
     """
     staged: list[tuple[str, Path]] = []
+    where = Path()
     try:
         for path, text in texts.items():
-            staged.append((_stage(path, text.encode("utf-8")), path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-        for d in {p.parent for p in texts}:
+            where = path
+            staged.append((_stage(_target(path), text.encode("utf-8")), _target(path)))
+        for tmp, where in staged:
+            os.replace(tmp, where)
+        for d in {p.parent for _, p in staged}:
             _fsync_dir(d)
+    except OSError as exc:  # a read-only folder, a full disk: one message, nothing changed
+        raise OutputError(f"{where}: cannot write ({exc.strerror or exc})") from None
     finally:
         for tmp, _ in staged:
             if os.path.exists(tmp):
@@ -34,6 +41,11 @@ def write_atomic_many(texts: Mapping[Path, str]) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     write_atomic_many({path: text})
+
+
+def _target(path: Path) -> Path:
+    """The file a write to ``path`` must replace: a symbolic link's target."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _stage(path: Path, data: bytes) -> str:
