@@ -111,6 +111,18 @@ def test_unknown_field_and_orphan_field() -> None:
     assert any("before any [id]" in p for p in problems_of("type: person\n"))
 
 
+def test_line_numbers_count_only_real_line_breaks() -> None:
+    # NEL, U+2028 and a form feed (pasted from web pages) are text in a comment or a note,
+    # not line breaks: the problem is on line 7 of this 7-line file, and it is the only one.
+    text = "# pasted \x85 here\n[foo]\ntype: person\nja: フーバー\nen: Foober\n"
+    text += "note: see\u2028the\x0csource\nbogus: 1\n"
+    assert problems_of(text) == [
+        "t.gloss:7: unknown field 'bogus'; fields are type, ja, en, note, ja-var, en-var, reject"
+    ]
+    (foo,), _ = parse_text(text.replace("bogus: 1\n", ""), "t.gloss")
+    assert foo.note == "see\u2028the\x0csource"
+
+
 def test_comments_and_blank_lines_allowed() -> None:
     text = "# head\n\n[a]\n# inside\ntype: person\n  # indented\nja: アア\n\nen: Aa\n"
     entries, problems = parse_text(text, "t")

@@ -309,6 +309,23 @@ class _Draft:
     end_line: int = 0
 
 
+# Line breaks str.splitlines knows but editors do not count (VT, FF, FS/GS/RS, NEL, U+2028,
+# U+2029): inside a note they are text, and cutting there made every later line's number
+# wrong.
+_OTHER_BREAKS_RE = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_EOL_RE = re.compile("(?<=\n)|(?<=\r)(?!\n)")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of a glossary file as editors number them: cut at LF, CRLF and CR only."""
+    if _OTHER_BREAKS_RE.search(text) is None:
+        return text.splitlines(keepends)
+    lines = _EOL_RE.split(text)
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines if keepends else [ln.rstrip("\r\n") for ln in lines]
+
+
 def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     """Parse one file's text into entries; returns (entries, problems)."""
     problems: list[str] = []
@@ -316,7 +333,7 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     cur: _Draft | None = None
     # Locals: a 100,000-entry glossary is a million lines, most of them plain variants.
     single, langs, no_rule = _SINGLE_SET, _VARIANT_LANGS, _NO_RULE
-    for no, raw in enumerate(text.splitlines(), start=1):
+    for no, raw in enumerate(split_lines(text), start=1):
         line = raw.strip()
         if not line or line[0] == "#":
             continue

@@ -36,6 +36,7 @@ from glossnorm.glossary import (
     parse_variant,
     read_bytes,
     render_entry,
+    split_lines,
     validate,
 )
 from glossnorm.model import Entry, EntryType, Lang, Variant
@@ -242,7 +243,7 @@ class Workspace:
         f = next((f for f in self.files if str(f.path) == e.origin.path), None)
         if f is None:
             return []
-        return f.text.splitlines()[e.origin.line - 1 : e.origin.end_line]
+        return split_lines(f.text)[e.origin.line - 1 : e.origin.end_line]
 
     def file_for_type(self, etype: EntryType) -> Path:
         """Where a new entry goes: the file named after the type (``place.gloss``,
@@ -280,7 +281,7 @@ class Workspace:
             new_entries = appends.get(f.path, [])
             if not edits and not new_entries:
                 continue
-            lines = f.text.splitlines(keepends=True)
+            lines = split_lines(f.text, keepends=True)
             result: list[str] = []
             pos = 0  # 0-based index of the next line to copy
             for e in edits:  # entries are in file order
