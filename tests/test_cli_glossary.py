@@ -190,3 +190,31 @@ def test_a_write_that_fails_is_one_message_and_changes_nothing(
     code, _, err = run("alias", "blinken", "Blinkin", "-g", g)
     assert code == 1 and err.strip() == f"glossnorm: error: {g}: cannot write (Permission denied)"
     assert g.read_bytes() == before and [p.name for p in g.parent.iterdir()] == [g.name]
+
+
+def test_remove_of_a_duplicated_id_removes_one_definition(tmp_path: Path) -> None:
+    g = tmp_path / "a.gloss"
+    first = "[foo]\ntype: person\nja: フーバー\nen: Foober\n"
+    g.write_text(first + "\n[foo]\ntype: person\nja: フーバーズ\nen: Foobers\n", "utf-8")
+    code, out, _ = run("remove", "foo", "-g", g)
+    assert code == 0 and f"at {g}:6" in out and f"kept: {g}:1" in out
+    assert g.read_text("utf-8") == first
+    assert run("validate", "-g", g)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("alias", "foo", "フウバー"),
+        ("reject", "ブーバー", "foo"),
+        ("rename", "foo", "--en", "Foobar", "--date", "2022-01-01"),
+    ],
+)
+def test_the_last_entry_of_a_file_without_a_final_newline_can_be_edited(
+    tmp_path: Path, edit: tuple[str, ...]
+) -> None:
+    g = tmp_path / "a.gloss"
+    g.write_text("[foo]\ntype: person\nja: フーバー\nen: Foober\nja-var: フーバ", "utf-8")
+    code, _, err = run(*edit, "-g", g)
+    assert code == 0, err
+    assert g.read_text("utf-8").endswith("\n") and run("validate", "-g", g)[0] == 0

@@ -39,7 +39,7 @@ from glossnorm.glossary import (
     split_lines,
     validate,
 )
-from glossnorm.model import Entry, EntryType, Lang, Variant
+from glossnorm.model import Entry, EntryType, Lang, Origin, Variant
 
 _BOM = "\ufeff"
 _TYPE_FILES = {
@@ -125,6 +125,8 @@ class Plan:
 
     replace: Mapping[str, Entry | None] = field(default_factory=dict)
     append: Sequence[tuple[Path, Entry]] = ()
+    # For an id defined more than once (an invalid glossary): the one definition to change.
+    only: Mapping[str, Origin] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -277,7 +279,11 @@ class Workspace:
             appends.setdefault(p, []).append(e)
         known = {f.path for f in self.files}
         for f in self.files:
-            edits = [e for e in f.entries if e.id in plan.replace]
+            edits = [
+                e
+                for e in f.entries
+                if e.id in plan.replace and plan.only.get(e.id, e.origin) == e.origin
+            ]
             new_entries = appends.get(f.path, [])
             if not edits and not new_entries:
                 continue
@@ -296,7 +302,10 @@ class Workspace:
                     elif result and not result[-1].strip():
                         result.pop()
                 else:
-                    result.extend(_edit_block(lines[first:last], new, f.newline))
+                    block = lines[first:last]
+                    if block and not block[-1].endswith(("\n", "\r")):  # the file's end
+                        block[-1] += f.newline
+                    result.extend(_edit_block(block, new, f.newline))
                 pos = last
             result.extend(lines[pos:])
             if new_entries:
@@ -483,9 +492,19 @@ def merge_entries(root: str | Path, keep: str, other: str) -> EditResult:
 
 
 def remove_entry(root: str | Path, eid: str) -> EditResult:
+    """Remove the entry; of an id defined twice (an invalid glossary), the last definition."""
     ws = Workspace(root)
     ws.entry(eid)
-    return ws.commit(Plan({eid: None}), f"removed [{eid}]")
+    same = [e for e in ws.entries if e.id == eid]
+    if len(same) == 1:
+        return ws.commit(Plan({eid: None}), f"removed [{eid}]")
+    gone, kept = same[-1], same[:-1]
+    assert gone.origin is not None
+    where = ", ".join(str(e.origin) for e in kept)
+    return ws.commit(
+        Plan({eid: None}, only={eid: gone.origin}),
+        f"removed [{eid}] at {gone.origin} (defined {len(same)} times; kept: {where})",
+    )
 
 
 def add_reject(root: str | Path, surface: str, eid: str) -> EditResult:
