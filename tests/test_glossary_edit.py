@@ -12,7 +12,7 @@ import pytest
 
 from glossnorm import atomic
 from glossnorm import glossary_edit as ge
-from glossnorm.errors import GlossaryConflict, UsageError
+from glossnorm.errors import GlossaryConflict, OutputError, UsageError
 from glossnorm.glossary import load_glossary
 from glossnorm.model import EntryType, Lang
 
@@ -228,7 +228,7 @@ def test_failed_replace_leaves_old_file(gdir: Path, monkeypatch: pytest.MonkeyPa
         raise OSError("disk full")
 
     monkeypatch.setattr(atomic.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"person\.gloss: cannot write"):
         ge.merge_entries(gdir, "blinken", "kyiv")
     assert snapshot(gdir) == before  # no temp files either
 
