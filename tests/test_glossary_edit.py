@@ -251,3 +251,35 @@ def test_helpers() -> None:
     assert ge.slugify("東京") == "entry"
     assert ge.unique_id("kyiv", {"kyiv", "kyiv-2"}) == "kyiv-3"
     assert ge.guess_lang("Kyiv-1") is Lang.EN and ge.guess_lang("NATO加盟") is Lang.JA
+
+
+@pytest.mark.parametrize("root", ["gfile", "gdir"])
+def test_an_edit_holds_the_glossary_lock_while_it_validates_and_writes(
+    root: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two edits at once used to validate the same old glossary and both write (one alias
+    # lost, or one form given to two entries). Another edit must now wait for this one.
+    import fcntl
+
+    path: Path = request.getfixturevalue(root)
+    folder = path if path.is_dir() else path.parent
+    real = ge.Workspace.commit
+    held: list[bool] = []
+
+    def probe(self: ge.Workspace, *a: object, **k: object) -> object:
+        fd = os.open(folder, os.O_RDONLY)  # as another process's edit would
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(False)
+        except BlockingIOError:
+            held.append(True)
+        finally:
+            os.close(fd)
+        return real(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ge.Workspace, "commit", probe)
+    ge.add_alias(path, "blinken", "ブリンケンン")
+    assert held == [True]
+    fd = os.open(folder, os.O_RDONLY)  # and released after it
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.close(fd)

@@ -44,6 +44,7 @@ from glossnorm.glossary_edit import (
     EditResult,
     Plan,
     Workspace,
+    edit_lock,
     in_file_order,
     slugify,
     unique_id,
@@ -504,9 +505,15 @@ def import_file(
     entries, problems, warnings = read_entries(src, fmt)
     if problems:
         raise GlossaryConflict(problems)
-    dest = Path(glossary)
+    with edit_lock(glossary):
+        return _import_entries(entries, warnings, Path(src), Path(glossary), replace_existing)
+
+
+def _import_entries(
+    entries: list[Entry], warnings: list[str], src: Path, dest: Path, replace_existing: bool
+) -> EditResult:
     if not dest.exists():
-        return _create(entries, dest, Path(src), warnings)
+        return _create(entries, dest, src, warnings)
     ws = Workspace(dest)
     conflicts: list[str] = []
     updates: dict[str, Entry | None] = {}

@@ -10,18 +10,24 @@ Terminologists edit the glossary every day and review the changes as diffs, so a
    any problem raises :class:`GlossaryConflict` and nothing is written;
 4. writes each touched file atomically (temporary file in the same folder, fsync, os.replace,
    file mode preserved), after checking that nobody changed the files meanwhile.
+
+Edits of one glossary hold its lock from the first read to the last write, so two at the
+same time run one after the other: each validates what the other wrote.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from glossnorm.atomic import write_atomic, write_atomic_many
 from glossnorm.errors import GlossaryConflict, GlossaryError, UsageError
@@ -363,12 +369,54 @@ class Workspace:
         return next(f for f in self.files if f.path == p)
 
 
-# --------------------------------------------------------------------------- atomic writes
+# --------------------------------------------------------------------------- locking
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@contextlib.contextmanager
+def edit_lock(root: str | Path) -> Iterator[None]:
+    """Hold the edit lock of the glossary at ``root``: an advisory ``flock`` on its folder
+    (a single-file glossary: the file's folder), released when the edit ends. Without it,
+    two edits could each validate the old glossary and both write: one alias lost, or one
+    form given to two entries."""
+    path = Path(root)
+    folder = path if path.is_dir() else path.parent
+    try:
+        import fcntl
+    except ImportError:  # (Windows: no flock; the changed-on-disk check still applies)
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # a folder that does not exist yet: nobody else can be editing in it
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (which releases the lock)
+
+
+def _exclusive(
+    fn: Callable[Concatenate[str | Path, _P], _R],
+) -> Callable[Concatenate[str | Path, _P], _R]:
+    """Run an edit of the glossary given as its first argument under ``edit_lock``."""
+
+    @functools.wraps(fn)
+    def wrapper(root: str | Path, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with edit_lock(root):
+            return fn(root, *args, **kwargs)
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- edits
 
 
+@_exclusive
 def add_entry(
     root: str | Path,
     *,
@@ -398,6 +446,7 @@ def add_entry(
     return ws.commit(Plan(append=[(target, entry)]), f"added [{eid}] to {target}")
 
 
+@_exclusive
 def add_alias(
     root: str | Path, eid: str, form: str, *, lang: Lang | None = None, rule: str = ""
 ) -> EditResult:
@@ -416,6 +465,7 @@ def add_alias(
     return ws.commit(Plan({eid: new}), f"[{eid}] {v.lang.value}-var: {format_variant(v)}")
 
 
+@_exclusive
 def remove_alias(root: str | Path, eid: str, form: str) -> EditResult:
     ws = Workspace(root)
     e = ws.entry(eid)
@@ -426,6 +476,7 @@ def remove_alias(root: str | Path, eid: str, form: str) -> EditResult:
     return ws.commit(Plan({eid: replace(e, variants=kept)}), f"[{eid}] removed variant {form!r}")
 
 
+@_exclusive
 def rename_entry(
     root: str | Path,
     eid: str,
@@ -463,6 +514,7 @@ def rename_entry(
     return ws.commit(Plan({eid: new}), f"[{eid}] renamed to {new_ja} / {new_en}")
 
 
+@_exclusive
 def merge_entries(root: str | Path, keep: str, other: str) -> EditResult:
     """OTHER's forms become variants of KEEP (rules kept), OTHER is removed."""
     ws = Workspace(root)
@@ -491,6 +543,7 @@ def merge_entries(root: str | Path, keep: str, other: str) -> EditResult:
     return ws.commit(Plan({keep: new, other: None}), msg)
 
 
+@_exclusive
 def remove_entry(root: str | Path, eid: str) -> EditResult:
     """Remove the entry; of an id defined twice (an invalid glossary), the last definition."""
     ws = Workspace(root)
@@ -507,6 +560,7 @@ def remove_entry(root: str | Path, eid: str) -> EditResult:
     )
 
 
+@_exclusive
 def add_reject(root: str | Path, surface: str, eid: str) -> EditResult:
     """Record that ``surface`` is not a variant of the entry (the report never suggests it)."""
     ws = Workspace(root)
@@ -524,6 +578,7 @@ def add_reject(root: str | Path, surface: str, eid: str) -> EditResult:
     return ws.commit(Plan({eid: new}), f"[{eid}] reject: {surface}")
 
 
+@_exclusive
 def accept_report(root: str | Path, report: Mapping[str, Any], *, auto: bool = False) -> EditResult:
     """Add the report suggestions a reviewer marked ``"accept": true`` (with ``auto``: also
     every ``"decision": "auto"`` one not marked ``"accept": false``) as variants.
