@@ -183,3 +183,30 @@ def test_homophone_kanji_words_are_not_reading_variants() -> None:
     surfaces = {s.surface for s in rep.suggestions}
     assert "国防省" not in surfaces
     assert "奈藤" in surfaces
+
+
+def test_hashtags_handles_and_urls_are_not_candidates() -> None:
+    text = (
+        "投稿 #NATOexpansion が拡散した。@Natoo_News も https://example.com/Natoo/Zelenskyy "
+        "を引用した。"
+    )
+    from glossnorm.report import Extractor
+
+    rep = build_report([("d", text)], ENTRIES)
+    assert [s.surface for s in rep.suggestions] == []
+    ex = Extractor(lambda s: False)
+    ex.add_document("d", text)
+    assert [c.surface for c in ex.candidates() if c.kind == "latin"] == []
+
+
+def test_a_long_katakana_run_is_not_searched_for_names() -> None:
+    # Prefixes and suffixes of every part were searched: quadratic time and memory (a
+    # 16,000-character run took 80 s and 1.2 GB). No name is longer than MAX_NAME_CHARS.
+    from glossnorm.report import MAX_NAME_CHARS, Extractor
+
+    seen: list[str] = []
+    ex = Extractor(lambda s: seen.append(s) is not None)  # records every lookup
+    ex.add_document("d", "ア" + "イウエオカキクケコ" * 1000 + "。")
+    assert not seen and ex.candidates() == []
+    ex.add_document("d", "ナトーウ" * (MAX_NAME_CHARS // 4))  # as long as a name may be
+    assert seen

@@ -196,7 +196,7 @@ _PROTECTED_RE = re.compile(
 )
 
 
-def _protected(text: str) -> list[tuple[int, int]] | None:
+def protected_spans(text: str) -> list[tuple[int, int]] | None:
     """Spans of the URLs, addresses and handles in ``text``, or None (most texts)."""
     if "://" not in text and "@" not in text and "www." not in text:
         return None
@@ -318,7 +318,7 @@ class Matcher:
             spans = self._rescan_losers(text, spans, headline, ok, fused, nearby)
         if fused:
             spans = self._split_fused(text, spans, fused)
-        if (prot := _protected(text)) is not None:
+        if (prot := protected_spans(text)) is not None:
             spans, nearby = _outside(spans, prot), _outside(nearby, prot)
         return self._as_written(text, spans, nearby, headline) if nearby else spans
 
@@ -336,7 +336,7 @@ class Matcher:
         spans = self._resolve(ok)
         if fused:
             spans = self._split_fused(text, spans, fused)
-        if (prot := _protected(text)) is not None:
+        if (prot := protected_spans(text)) is not None:
             spans, nearby = _outside(spans, prot), _outside(nearby, prot)
         if nearby:
             spans = self._as_written(text, spans, nearby, headline)

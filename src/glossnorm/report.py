@@ -35,6 +35,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from glossnorm import kana
+from glossnorm.match import protected_spans
 from glossnorm.model import Entry, Lang
 
 # --------------------------------------------------------------------------- options and results
@@ -241,7 +242,11 @@ def kanji_readings(tokens: Sequence[Token], limit: int = 16) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- candidate extraction
 
 KATA_RUN_RE = re.compile(r"[ァ-ヺー]+(?:[・=＝][ァ-ヺー]+)*")
-LATIN_RUN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z'’\-]*(?:[ \-][A-Z][A-Za-z'’\-]*)*")
+# (Not after # or @: a hashtag or handle is not a spelling of a name, #NATOexpansion.)
+LATIN_RUN_RE = re.compile(r"(?<![A-Za-z0-9#@_])[A-Z][A-Za-z'’\-]*(?:[ \-][A-Z][A-Za-z'’\-]*)*")
+# No name is longer: a longer katakana run (a line of noise) is not looked into, which keeps
+# the prefix and suffix searches below linear in the run's length.
+MAX_NAME_CHARS = 40
 KANJI_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]{2,}")
 _KANJI_CH_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]+\Z")
 _LATIN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "by", "for", "to", "and", "or", "but", "is", "are", "was", "were", "be", "been", "source", "link", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mr", "mrs", "ms", "dr"])  # noqa: E501
@@ -292,10 +297,13 @@ class Extractor:
         self.documents += 1
         tokens = tokenize(text) if text.strip() else []
         by_start = {t.start: t for t in tokens}
+        prot = protected_spans(text) or []  # URLs, addresses, handles: not text
         for m in KATA_RUN_RE.finditer(text):
-            self._katakana_run(doc, text, m.start(), m.end(), by_start)
+            if not _inside(m.span(), prot):
+                self._katakana_run(doc, text, m.start(), m.end(), by_start)
         for m in LATIN_RUN_RE.finditer(text):
-            self._latin_run(doc, text, m.start(), m.end())
+            if not _inside(m.span(), prot):
+                self._latin_run(doc, text, m.start(), m.end())
         for t in tokens:
             if (t.proper or t.oov) and _KANJI_CH_RE.match(t.surface) and not self.known(t.surface):
                 a = self._add(doc, text, t.start, t.end, "sudachi")
@@ -315,7 +323,7 @@ class Extractor:
         any_known = False
         for ps, pe in parts:
             piece = text[ps:pe]
-            if len(piece) < 2 or piece.strip("ー") == "":
+            if len(piece) < 2 or len(piece) > MAX_NAME_CHARS or piece.strip("ー") == "":
                 continue
             if self.known(piece) or self._segmentable(piece):
                 any_known = True
@@ -326,7 +334,7 @@ class Extractor:
                 a.normalized = t.normalized
                 a.common = not t.proper
             self._fused(doc, text, ps, pe)
-        if len(parts) > 1 and not self.known(run):
+        if len(parts) > 1 and len(run) <= MAX_NAME_CHARS and not self.known(run):
             a = self._add(doc, text, start, end, "katakana")
             a.parts_known = a.parts_known or any_known
 
@@ -398,6 +406,10 @@ class Extractor:
                                  a.common, a.run, a.parts_known))
         out.sort(key=lambda c: (-c.count, c.surface, c.kind))
         return out
+
+
+def _inside(span: tuple[int, int], prot: list[tuple[int, int]]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in prot)
 
 
 def _flat(s: str) -> str:
