@@ -123,6 +123,21 @@ def test_line_numbers_count_only_real_line_breaks() -> None:
     assert foo.note == "see\u2028the\x0csource"
 
 
+@pytest.mark.parametrize(
+    ("line", "cleaned"),
+    [
+        ("en-var: ＮＡＴＯ", "NATO"),  # full width
+        ("ja-var: \u30d5\u3099ーバ", "ブーバ"),  # a decomposed ブ
+        ("ja-var: ﾌｰﾊﾞｰｽﾞ", "フーバーズ"),  # half width
+        ("ja-var: フー バーズ", "フーバーズ"),  # a space between Japanese characters
+        ("reject: ﾌﾞｰﾊﾞｰ", "ブーバー"),
+    ],
+)
+def test_a_form_that_cleaning_changes_can_never_match(line: str, cleaned: str) -> None:
+    (problem,) = problems_of(entry("foo", "フーバー", "Foober", line))
+    assert f"'{cleaned}'" in problem and problem.startswith("t.gloss:")
+
+
 def test_comments_and_blank_lines_allowed() -> None:
     text = "# head\n\n[a]\n# inside\ntype: person\n  # indented\nja: アア\n\nen: Aa\n"
     entries, problems = parse_text(text, "t")

@@ -8,9 +8,11 @@ Every problem names ``file:line`` and says how to fix it.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import gc
+import itertools
 import re
 import re._constants as sre_constants  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
@@ -438,8 +440,24 @@ def _is_short(form: str) -> bool:
 
 
 def validate(entries: Sequence[Entry]) -> list[str]:
-    """Cross-entry checks. Returns problems, each naming file:line and a fix."""
-    return check_entries(entries)[0]
+    """Cross-entry checks, and forms cleaning would change (``glossary validate`` and every
+    edit; loading for a run skips that scan). Returns problems, each naming file:line and
+    a fix."""
+    problems, owners = check_entries(entries)
+    for form, cleaned in _unclean_forms(list(owners)):
+        e = owners[form]
+        problems.append(
+            f"{_claim_origin(e, form)}: {form!r} of [{e.id}] can never match: the corpus is "
+            f"matched after cleaning, which makes it {cleaned!r}; write that instead"
+        )
+    rejecting = {r: e for e in entries for r in e.rejects}
+    for form, cleaned in _unclean_forms(list(rejecting)):
+        e = rejecting[form]
+        problems.append(
+            f"{e.origin}: [{e.id}] rejects {form!r}, which the report never meets: it reads "
+            f"cleaned text, where that is {cleaned!r}; write that instead"
+        )
+    return problems
 
 
 def _claim_origin(e: Entry, form: str) -> Origin | None:
@@ -447,6 +465,34 @@ def _claim_origin(e: Entry, form: str) -> Origin | None:
     if form in (e.ja, e.en):
         return e.origin
     return next((v.origin for v in e.variants if v.form == form), None) or e.origin
+
+
+# What cleaning may change in a form: a character outside plain ASCII, kana and kanji, a
+# space beside a Japanese character or doubled, a Latin term around ・ (``doubled``). Forms
+# that have none (nearly all) need no cleaning test; one scan of them all finds the others.
+_MAYBE_UNCLEAN_RE = re.compile(
+    "[^\n -~ぁ-ゖァ-ヺー一-鿿々・]|[^\x00-\x7f] | [^\x00-\x7f]|  |[A-Za-z0-9]・[A-Za-z]"
+)
+
+
+def _unclean_forms(forms: Sequence[str]) -> list[tuple[str, str]]:
+    """(form, cleaned) for each form that cleaning changes: the corpus is matched after
+    cleaning, so such a form (ＮＡＴＯ, a decomposed ブ) could never match anything."""
+    from glossnorm.clean import clean_text
+
+    joined = "\n".join(forms)
+    starts = list(itertools.accumulate((len(f) + 1 for f in forms), initial=0))
+    out: list[tuple[str, str]] = []
+    last = -1
+    for m in _MAYBE_UNCLEAN_RE.finditer(joined):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i == last:
+            continue
+        last = i
+        cleaned = clean_text(forms[i]).text
+        if cleaned != forms[i]:
+            out.append((forms[i], cleaned))
+    return out
 
 
 def check_entries(entries: Sequence[Entry]) -> tuple[list[str], dict[str, Entry]]:
