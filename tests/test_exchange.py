@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from glossnorm import exchange as ex
-from glossnorm.errors import GlossaryConflict, InputError
+from glossnorm.errors import GlossaryConflict, InputError, UsageError
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Entry, EntryType, Lang, Rule, Variant
 
@@ -288,3 +288,35 @@ def test_csv_round_trip_property(forms: list[str], note: str) -> None:
     )
     back, problems = ex.csv_to_entries(ex.entries_to_csv([e]), "p.csv")
     assert problems == [] and back == [e]
+
+
+_BAD_ROWS = (
+    "id,type,ja,en,ja_variants,en_variants,note\n"
+    "alpha,person,アルファ,Alpha,アルファー,,\n"
+    "beta,person,ベータ,Beta,アルファー,,\n"
+    "gamma,person,ガンマ,Gamma,ガ,,\n"
+)
+
+
+@pytest.mark.parametrize("into", ["new.gloss", "existing"])
+def test_import_problems_name_the_rows_of_the_file_imported(
+    gfile: Path, tmp_path: Path, into: str
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(_BAD_ROWS, "utf-8")
+    dest = tmp_path / "new.gloss" if into == "new.gloss" else gfile
+    before = dest.read_bytes() if dest.exists() else None
+    with pytest.raises(GlossaryConflict) as exc:
+        ex.import_file(src, dest)
+    where = sorted(p.split(": ")[0] for p in exc.value.problems)
+    assert where == [f"{src}:3", f"{src}:4"]  # (were lines of a .gloss file not yet written)
+    assert (dest.read_bytes() if dest.exists() else None) == before
+
+
+@pytest.mark.parametrize("name", ["newdir", "terms.txt"])
+def test_import_into_a_new_glossary_needs_a_gloss_file_name(tmp_path: Path, name: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,type,ja,en\nzz,person,ゾゾゾ,Zozozo\n", "utf-8")
+    with pytest.raises(UsageError, match=r"a new glossary is one \.gloss file"):
+        ex.import_file(src, tmp_path / name)
+    assert not (tmp_path / name).exists()

@@ -215,7 +215,7 @@ _KANA = st.text(
 _LATIN = (
     st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk .-", min_size=3, max_size=12)
     .map(str.strip)
-    .filter(lambda s: len(s) >= 3)
+    .filter(lambda s: len(s) >= 3 and "  " not in s)  # (cleaning would make it one space)
 )
 _RULES = st.sampled_from(
     [

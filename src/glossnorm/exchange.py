@@ -30,6 +30,7 @@ from lxml import etree
 from glossnorm.errors import GlossaryConflict, GlossaryError, InputError, UsageError
 from glossnorm.glossary import (
     ID_RE,
+    SUFFIX,
     format_variant,
     load_glossary,
     parse_text,
@@ -505,6 +506,11 @@ def import_file(
     entries, problems, warnings = read_entries(src, fmt)
     if problems:
         raise GlossaryConflict(problems)
+    if not Path(glossary).exists() and Path(glossary).suffix != SUFFIX:
+        raise UsageError(
+            f"{glossary}: a new glossary is one {SUFFIX} file (e.g. terms{SUFFIX}), or give "
+            "an existing folder"
+        )
     with edit_lock(glossary):
         return _import_entries(entries, warnings, Path(src), Path(glossary), replace_existing)
 
@@ -547,6 +553,16 @@ def _import_entries(
             new = _union(old, e)
         if new != old:
             updates[e.id] = new
+    # The glossary as it would be, validated with the imported rows' own origins first, so
+    # that a problem names src:LINE (the rendered files' lines do not exist yet).
+    imported = {e.id: e for e in entries}
+    would_be = [
+        e if e.id not in updates else replace(updates[e.id] or e, origin=imported[e.id].origin)
+        for e in ws.entries
+    ] + [imported[e.id] for _, e in appends]
+    conflicts.extend(p for p in validate(would_be) if p not in conflicts)
+    if conflicts:
+        raise GlossaryConflict(conflicts)
     plan = Plan(updates, appends)
     try:
         texts = ws.render(plan)
@@ -572,14 +588,12 @@ def _union(old: Entry, new: Entry) -> Entry:
 
 
 def _create(entries: list[Entry], dest: Path, src: Path, warnings: list[str]) -> EditResult:
-    if dest.suffix == "" and str(dest).endswith(("/", "\\")):
-        raise UsageError(f"{dest}: give a file name for the new glossary, e.g. {dest}/terms.gloss")
-    text = render_glossary(entries, f"glossnorm glossary imported from {src.name}")
-    parsed, problems = parse_text(text, str(dest))
-    problems += validate(parsed)
+    problems = validate(entries)  # on the rows as read: problems name src:LINE
     if problems:
         raise GlossaryConflict(problems)
-    if parsed != entries:
+    text = render_glossary(entries, f"glossnorm glossary imported from {src.name}")
+    parsed, problems = parse_text(text, str(dest))
+    if problems or parsed != entries:
         raise GlossaryError("internal error: imported entries did not round-trip; nothing written")
     write_atomic(dest, text)
     return EditResult((dest,), f"created {dest} with {len(entries)} entries", tuple(warnings))
