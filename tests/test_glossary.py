@@ -114,13 +114,13 @@ def test_unknown_field_and_orphan_field() -> None:
 def test_line_numbers_count_only_real_line_breaks() -> None:
     # NEL, U+2028 and a form feed (pasted from web pages) are text in a comment or a note,
     # not line breaks: the problem is on line 7 of this 7-line file, and it is the only one.
-    text = "# pasted \x85 here\n[foo]\ntype: person\nja: フーバー\nen: Foober\n"
-    text += "note: see\u2028the\x0csource\nbogus: 1\n"
+    text = "# pasted \x85 here\x0c\n[foo]\ntype: person\nja: フーバー\nen: Foober\n"
+    text += "note: see\u2028the\u2029source\nbogus: 1\n"
     assert problems_of(text) == [
         "t.gloss:7: unknown field 'bogus'; fields are type, ja, en, note, ja-var, en-var, reject"
     ]
     (foo,), _ = parse_text(text.replace("bogus: 1\n", ""), "t.gloss")
-    assert foo.note == "see\u2028the\x0csource"
+    assert foo.note == "see\u2028the\u2029source"
 
 
 @pytest.mark.parametrize(
@@ -136,6 +136,13 @@ def test_line_numbers_count_only_real_line_breaks() -> None:
 def test_a_form_that_cleaning_changes_can_never_match(line: str, cleaned: str) -> None:
     (problem,) = problems_of(entry("foo", "フーバー", "Foober", line))
     assert f"'{cleaned}'" in problem and problem.startswith("t.gloss:")
+
+
+@pytest.mark.parametrize("char", ["\x07", "\x0c", "\x1b", "\x85"])
+def test_a_control_character_in_a_field_is_refused(char: str) -> None:
+    # (a note with one passed validation, then TBX export crashed: XML cannot hold it)
+    problems = problems_of(entry("foo", "フーバー", "Foober", f"note: bell{char}here"))
+    assert problems == [f"t.gloss:5: control character U+{ord(char):04X}: remove it"]
 
 
 def test_comments_and_blank_lines_allowed() -> None:

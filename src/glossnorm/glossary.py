@@ -318,6 +318,9 @@ _OTHER_BREAKS_RE = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _EOL_RE = re.compile("(?<=\n)|(?<=\r)(?!\n)")
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def split_lines(text: str, keepends: bool = False) -> list[str]:
     """The lines of a glossary file as editors number them: cut at LF, CRLF and CR only."""
     if _OTHER_BREAKS_RE.search(text) is None:
@@ -335,9 +338,14 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     cur: _Draft | None = None
     # Locals: a 100,000-entry glossary is a million lines, most of them plain variants.
     single, langs, no_rule = _SINGLE_SET, _VARIANT_LANGS, _NO_RULE
+    controls = _CONTROL_RE.search(text) is not None  # (rare: then each line is checked)
     for no, raw in enumerate(split_lines(text), start=1):
         line = raw.strip()
         if not line or line[0] == "#":
+            continue
+        if controls and (bad := _CONTROL_RE.search(line)):
+            # Never meant (pasted), invisible, and no XML can hold it: TBX export failed.
+            problems.append(f"{path}:{no}: control character U+{ord(bad.group()):04X}: remove it")
             continue
         if line[0] == "[":
             if not line.endswith("]"):
