@@ -227,6 +227,29 @@ def test_glossary_tbx_glossary_round_trip(tmp_path: Path) -> None:
     )
 
 
+def test_tbx_round_trip_keeps_whitespace_inside_notes(tmp_path: Path) -> None:
+    src = tmp_path / "a.gloss"
+    src.write_text(
+        "[foo]\ntype: person\nja: ジョーフー\nen: Joe Foo\n"
+        "note: Renamed.  See\u3000the 2022 notice.\n",
+        "utf-8",
+    )
+    ex.export_file(src, tmp_path / "a.tbx")
+    ex.import_file(tmp_path / "a.tbx", tmp_path / "b.gloss")
+    assert load_glossary(tmp_path / "b.gloss").entries == load_glossary(src).entries
+    assert ex.import_file(tmp_path / "a.tbx", src).changed == ()  # own export: nothing to do
+
+
+def test_tbx_import_joins_wrapped_lines(tmp_path: Path) -> None:
+    tbx = tmp_path / "w.tbx"
+    ex.export_file(FIXTURES / "basic.gloss", tbx)
+    text = tbx.read_text("utf-8").replace("<term>NATO</term>", "<term>\n      NA\n TO </term>")
+    assert "NA\n" in text
+    tbx.write_text(text, "utf-8")
+    ex.import_file(tbx, tmp_path / "b.gloss")
+    assert load_glossary(tmp_path / "b.gloss").by_id["nato"].en == "NA TO"
+
+
 def test_tbx_v2_martif_import_and_tbx_round_trip_keeps_terms(tmp_path: Path) -> None:
     dest = tmp_path / "m.gloss"
     res = ex.import_file(FIXTURES / "martif-v2.tbx", dest)

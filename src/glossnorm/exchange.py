@@ -320,8 +320,13 @@ def _lang_of(el: etree._Element) -> Lang | None:
     return None
 
 
+_WRAP_RE = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
+
+
 def _text(el: etree._Element) -> str:
-    return " ".join("".join(str(t) for t in el.itertext()).split())
+    """An element's text with wrapped lines joined (other tools indent and wrap long notes);
+    other whitespace as written, so that a glossary → TBX → glossary trip is exact."""
+    return _WRAP_RE.sub(" ", "".join(str(t) for t in el.itertext())).strip()
 
 
 def _term_of(sec: etree._Element) -> tuple[str, str, list[str]] | None:
