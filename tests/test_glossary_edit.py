@@ -283,3 +283,18 @@ def test_an_edit_holds_the_glossary_lock_while_it_validates_and_writes(
     fd = os.open(folder, os.O_RDONLY)  # and released after it
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     os.close(fd)
+
+
+def test_accepting_a_split_suggestion_adds_an_infix_variant(gfile: Path) -> None:
+    # A form fused inside a longer katakana run matches there only as {infix}: a plain
+    # variant was added, the run stayed unchanged, and the suggestion came back forever.
+    split = {"surface": "ブリンケンヌ", "entry": "blinken", "kind": "split", "infix": True,
+             "run": "ブリンケンヌトフ", "accept": True}  # fmt: skip
+    ge.accept_report(gfile, {"suggestions": [split]})
+    (v,) = [v for v in load_glossary(gfile).by_id["blinken"].variants if v.form == "ブリンケンヌ"]
+    assert v.rule.infix
+    # one accepted before as a plain variant is made {infix}
+    ge.add_alias(gfile, "blinken", "ブリンケンナ")
+    ge.accept_report(gfile, {"suggestions": [{**split, "surface": "ブリンケンナ"}]})
+    (v,) = [v for v in load_glossary(gfile).by_id["blinken"].variants if v.form == "ブリンケンナ"]
+    assert v.rule.infix

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from glossnorm.cli import app
-from glossnorm.model import Entry, EntryType, Lang, Variant
+from glossnorm.model import Entry, EntryType, Lang, Rule, Variant
 from glossnorm.report import Candidate, GlossaryIndex, ReportOptions, build_report
 from glossnorm.report_format import render, to_html
 
@@ -210,3 +210,14 @@ def test_a_long_katakana_run_is_not_searched_for_names() -> None:
     assert not seen and ex.candidates() == []
     ex.add_document("d", "ナトーウ" * (MAX_NAME_CHARS // 4))  # as long as a name may be
     assert seen
+
+
+def test_a_split_whose_form_already_matches_inside_runs_is_not_suggested_again() -> None:
+    text = "オアナ・ルンゲスクナート報道官が述べた。"
+    nato = E("nato", "NATO", "NATO", variants=("ナート",))
+    infix = Entry("nato", EntryType.ORGANISATION, "NATO", "NATO",
+                  (Variant("ナート", Lang.JA, Rule(infix=True)),))  # fmt: skip
+    before = build_report([("d", text)], [*[e for e in ENTRIES if e.id != "nato"], nato])
+    assert [s.kind for s in before.suggestions if s.surface == "ナート"] == ["split"]
+    after = build_report([("d", text)], [*[e for e in ENTRIES if e.id != "nato"], infix])
+    assert [s for s in after.suggestions if s.surface == "ナート"] == []

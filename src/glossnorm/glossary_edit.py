@@ -45,7 +45,7 @@ from glossnorm.glossary import (
     split_lines,
     validate,
 )
-from glossnorm.model import Entry, EntryType, Lang, Origin, Variant
+from glossnorm.model import Entry, EntryType, Lang, Origin, Rule, Variant
 
 _BOM = "\ufeff"
 _TYPE_FILES = {
@@ -608,8 +608,18 @@ def accept_report(root: str | Path, report: Mapping[str, Any], *, auto: bool = F
             skipped.append(f"{what}: no such entry or empty surface")
             continue
         e = new.get(eid, ws.by_id[eid])
+        # A split suggestion is a form fused inside a longer katakana run: it matches there
+        # only as {infix} (a plain variant would be refused for its katakana neighbour).
+        infix = s.get("kind") == "split" or s.get("infix") is True
         if surface in e.forms():
-            skipped.append(f"{what}: already a form of [{eid}]")
+            plain = next((v for v in e.variants if v.form == surface and not v.rule.infix), None)
+            if infix and plain is not None:  # accepted before as a plain variant
+                upgraded = replace(plain, rule=replace(plain.rule, infix=True))
+                variants = tuple(upgraded if v is plain else v for v in e.variants)
+                new[eid] = replace(e, variants=variants)
+                added.append(f"{surface} -> [{eid}] {{infix}}")
+            else:
+                skipped.append(f"{what}: already a form of [{eid}]")
             continue
         if surface in e.rejects:
             skipped.append(f"{what}: [{eid}] rejects it; alias it by hand to override")
@@ -619,14 +629,15 @@ def accept_report(root: str | Path, report: Mapping[str, Any], *, auto: bool = F
         if holder is not None and holder != eid:
             skipped.append(f"{what}: already belongs to [{holder}]")
             continue
-        cand = _with_variant(e, Variant(surface, guess_lang(surface)))
+        rule = Rule(infix=True) if infix else Rule()
+        cand = _with_variant(e, Variant(surface, guess_lang(surface), rule))
         probs = validate([cand])
         if probs:
             skipped.append(f"{what}: {probs[0].split(': ', 1)[-1]}")
             continue
         new[eid] = cand
         owners[surface] = eid
-        added.append(f"{surface} -> [{eid}]")
+        added.append(f"{surface} -> [{eid}]" + (" {infix}" if infix else ""))
     msg = f"accepted {len(added)} variant(s)" + (f": {', '.join(added)}" if added else "")
     return ws.commit(Plan(dict(new)), msg, skipped)
 

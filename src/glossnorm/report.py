@@ -484,6 +484,8 @@ class GlossaryIndex:
     def __init__(self, entries: Sequence[Entry], readings: bool = True) -> None:
         self.entries = tuple(entries)
         self.exact: dict[str, int] = {}
+        # forms that already match inside a longer katakana run: no split to suggest
+        self.infix = {v.form for e in self.entries for v in e.variants if v.rule.infix}
         kana_forms: list[IndexedForm] = []
         latin_forms: list[IndexedForm] = []
         for i, e in enumerate(self.entries):
@@ -572,7 +574,7 @@ class GlossaryIndex:
 
     def link(self, cand: Candidate, opts: ReportOptions) -> Suggestion | None:
         """The suggestion for one candidate, or None. Rejected pairs are skipped."""
-        if cand.kind != "split" and self.is_known(cand.surface):
+        if self.is_known(cand.surface) and (cand.kind != "split" or cand.surface in self.infix):
             return None
         links = [lk for lk in self.score_pairs(cand, opts) if cand.surface not in lk.entry.rejects]
         ok = [lk for lk in links if lk.hard == 0 and lk.score >= _threshold(cand, lk, opts)]
