@@ -452,3 +452,8 @@ def test_workers_default_to_default_workers(
     code, _ = _run(["normalise", str(corpus), "--glossary", MINI, "--out", str(tmp_path / "p"),
                     "--workers", "2"])
     assert code == 0 and calls == [1] and seen == [1, 2]
+
+
+def test_glossary_short_option_as_in_the_other_commands(corpus: Path, tmp_path: Path) -> None:
+    code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(tmp_path / "o")])
+    assert code == 0, output

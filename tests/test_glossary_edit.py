@@ -298,3 +298,10 @@ def test_accepting_a_split_suggestion_adds_an_infix_variant(gfile: Path) -> None
     ge.accept_report(gfile, {"suggestions": [{**split, "surface": "ブリンケンナ"}]})
     (v,) = [v for v in load_glossary(gfile).by_id["blinken"].variants if v.form == "ブリンケンナ"]
     assert v.rule.infix
+
+
+def test_accept_written_as_a_string_is_not_a_yes(gfile: Path) -> None:
+    report = {"suggestions": [{"surface": "ブリンキーン", "entry": "blinken",
+                               "decision": "auto", "accept": "false"}]}  # fmt: skip
+    res = ge.accept_report(gfile, report, auto=True)
+    assert res.changed == () and "must be true or false" in res.warnings[0]

@@ -599,6 +599,9 @@ def accept_report(root: str | Path, report: Mapping[str, Any], *, auto: bool = F
         if not isinstance(s, Mapping):
             continue
         mark = s.get("accept")
+        if mark not in (True, False, None):  # "false" as a string must not mean yes
+            skipped.append(f"suggestion {i + 1}: \"accept\" must be true or false, not {mark!r}")
+            continue
         if not (mark is True or (auto and s.get("decision") == "auto" and mark is not False)):
             continue
         surface = str(s.get("surface", "")).strip()

@@ -57,7 +57,10 @@ def normalise_cmd(
         typer.Argument(help="Files or folders (.txt, .jsonl, optionally .gz), or - for stdin."),
     ],
     glossary: Annotated[
-        Path | None, typer.Option(help="Glossary file or folder (default: the shipped one).")
+        Path | None,
+        typer.Option(
+            "--glossary", "-g", help="Glossary file or folder (default: the shipped one)."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     gloss: Annotated[
