@@ -221,3 +221,13 @@ def test_a_split_whose_form_already_matches_inside_runs_is_not_suggested_again()
     assert [s.kind for s in before.suggestions if s.surface == "ナート"] == ["split"]
     after = build_report([("d", text)], [*[e for e in ENTRIES if e.id != "nato"], infix])
     assert [s for s in after.suggestions if s.surface == "ナート"] == []
+
+
+def test_cli_warns_about_what_it_could_not_read(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"text": "ブリンキーン長官"}\n{broken\n', "utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    res = CliRunner().invoke(app, ["report", str(tmp_path), "--format", "csv"])
+    assert res.exit_code == 0
+    assert f"glossnorm: warning: {tmp_path / 'a.jsonl'}:2: not valid JSON" in res.stderr
+    assert f"glossnorm: warning: {tmp_path / 'b.txt'}: binary file" in res.stderr
+    assert "ブリンキーン" in res.stdout

@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +34,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from glossnorm import kana
+from glossnorm.ingest import Problem
 from glossnorm.match import protected_spans
-from glossnorm.model import Entry, Lang
+from glossnorm.model import Document, Entry, Lang
 
 # --------------------------------------------------------------------------- options and results
 
@@ -765,52 +765,17 @@ def build_report(docs: Iterable[tuple[str, str]], entries: Sequence[Entry],
 
 def iter_texts(inputs: Sequence[str | Path], include: Sequence[str] = (),
                exclude: Sequence[str] = (), text_field: str | None = None,
-               ) -> Iterator[tuple[str, str]]:
-    """``(doc_id, cleaned text)`` for every input document.
+               problems: list[Problem] | None = None) -> Iterator[tuple[str, str]]:
+    """``(doc_id, cleaned text)`` for every input document, read as ``normalise`` reads it;
+    what cannot be read (a skipped file, a bad JSONL line) goes to ``problems``."""
+    from glossnorm.clean import clean_text
+    from glossnorm.ingest import IngestOptions, iter_inputs
 
-    Uses ``glossnorm.ingest``/``glossnorm.clean`` when present; otherwise reads text files
-    directly (NFKC only) so the report works before the other stages land.
-    """
-    try:
-        from glossnorm import ingest
-    except ImportError:
-        ingest = None  # type: ignore[assignment]
-    try:
-        from glossnorm.clean import clean_text
-        clean: Callable[[str], str] = lambda t: clean_text(t).text  # noqa: E731
-    except ImportError:
-        clean = lambda t: unicodedata.normalize("NFKC", t)  # noqa: E731
-    if ingest is not None:
-        kw: dict[str, Any] = {}
-        for name, val in (("include", tuple(include)), ("exclude", tuple(exclude)),
-                          ("text_field", text_field)):
-            if val and name in getattr(ingest.IngestOptions, "__annotations__", {}):
-                kw[name] = val
-        for item in ingest.iter_inputs([str(i) for i in inputs], ingest.IngestOptions(**kw)):
-            if hasattr(item, "text") and hasattr(item, "id"):
-                yield item.id, clean(item.text)
-        return
-    yield from _fallback_texts(inputs, include, exclude, clean)
-
-
-def _fallback_texts(inputs: Sequence[str | Path], include: Sequence[str],
-                    exclude: Sequence[str], clean: Callable[[str], str],
-                    ) -> Iterator[tuple[str, str]]:
-    from glossnorm.errors import InputError
-
-    for inp in inputs:
-        p = Path(inp)
-        if not p.exists():
-            raise InputError(f"{p}: no such file or folder")
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            if include and not any(f.match(g) for g in include):
-                continue
-            if exclude and any(f.match(g) for g in exclude):
-                continue
-            if p.is_dir() and not include and f.suffix not in (".txt", ".md", ".text"):
-                continue
-            try:
-                yield str(f), clean(f.read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"{f}: cannot read as UTF-8 text ({exc})") from None
+    kw: dict[str, Any] = {"include": tuple(include), "exclude": tuple(exclude)}
+    if text_field:
+        kw["text_field"] = text_field
+    for item in iter_inputs([str(i) for i in inputs], IngestOptions(**kw)):
+        if isinstance(item, Document):
+            yield item.id, clean_text(item.text).text
+        elif problems is not None:
+            problems.append(item)

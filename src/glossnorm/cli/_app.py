@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import typer
 
 from glossnorm.errors import GlossnormError
+from glossnorm.ingest import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +32,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error on stderr and return the Exit to raise."""
     print(f"glossnorm: error: {message}", file=sys.stderr)
     return typer.Exit(code)
+
+
+def warn_problems(problems: Iterable[Problem]) -> None:
+    """One warning line per input that could not be read (a file, or a JSONL line)."""
+    for p in problems:
+        where = f"{p.source}:{p.line}" if p.line else p.source
+        print(f"glossnorm: warning: {where}: {p.reason}", file=sys.stderr)
 
 
 def guarded(fn: F) -> F:

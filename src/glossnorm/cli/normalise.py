@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from glossnorm.cli._app import app, guarded
+from glossnorm.cli._app import app, guarded, warn_problems
 from glossnorm.dedup import DedupConfig
 from glossnorm.errors import GlossnormError, UsageError
 from glossnorm.glossary import load_glossary
@@ -155,9 +155,7 @@ def normalise_cmd(
         raise GlossnormError("segment accounting does not add up; please report this bug")
     if stats.documents == 0:  # empty files are fine, but say so
         print("glossnorm: warning: the input holds no documents", file=sys.stderr)
-    for p in stats.problems:
-        where = f"{p.source}:{p.line}" if p.line else p.source
-        print(f"glossnorm: warning: {where}: {p.reason}", file=sys.stderr)
+    warn_problems(stats.problems)
     dropped = sum(stats.dropped.values())
     print(
         f"{stats.documents} documents, {stats.segments_in} segments: {stats.segments_kept} kept, "

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from glossnorm.atomic import write_atomic
-from glossnorm.cli._app import app, guarded
+from glossnorm.cli._app import app, guarded, warn_problems
 from glossnorm.errors import OutputError, UsageError
+from glossnorm.ingest import Problem
 
 
 @app.command("report")
@@ -57,8 +58,10 @@ def report_cmd(
         opts = opts._replace(min_score=min_score)
     g = load_glossary(glossary)
     builder = ReportBuilder(GlossaryIndex(g.entries), opts)
-    for doc, text in iter_texts(inputs, include or (), exclude or (), text_field):
+    problems: list[Problem] = []
+    for doc, text in iter_texts(inputs, include or (), exclude or (), text_field, problems):
         builder.add(doc, text)
+    warn_problems(problems)
     text = render(builder.build(), fmt)
     if out is None:
         typer.echo(text, nl=False)
