@@ -123,6 +123,11 @@ def test_utf8_with_a_few_bad_bytes_is_read(data: bytes, text: str, encoding: str
     assert decode_bytes(data, "utf-8") == (text, encoding)  # --encoding utf-8 too
 
 
+def test_a_short_file_with_one_bad_byte_is_read() -> None:
+    data = "ロシア外務省は発表した。".encode() + b"\xff"
+    assert decode_bytes(data) == ("ロシア外務省は発表した。\ufffd", "utf-8+replace")
+
+
 def test_latin1_is_not_taken_for_utf8_with_bad_bytes() -> None:
     text = "Le café de Kyiv est très populaire. " * 5  # no valid UTF-8 sequence at all
     decoded, encoding = decode_bytes(text.encode("latin-1"))

@@ -329,6 +329,11 @@ def test_a_mention_hidden_under_a_hit_that_loses_is_found(shipped: Matcher, text
         "Follow @Kiev_Independent for updates.",
         "Write to Kiev@example.org today.",
         "ftp://Kiev.example.org/",
+        "Https://en.wikipedia.org/wiki/Kiev",  # schemes and www in any case
+        "WWW.kiev.ua/Kiev",
+        "@Kiev_Independenthttps://en.wikipedia.org/wiki/Kiev",  # a handle glued to a URL
+        "https://t.co/abc/キエフ",  # glued on: Kyiv there would change the link
+        "@Kiev_キエフ",
     ],
 )
 def test_no_mention_inside_urls_addresses_or_handles(matcher: Matcher, text: str) -> None:

@@ -46,7 +46,7 @@ texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map
 
 
 def part_results(doc: Document, part_chars: int) -> list[DocResult]:
-    steps, notes, parts = document_parts(doc.id, doc.text, part_chars)
+    steps, notes, parts = document_parts(doc.id, doc.text, part_chars, STAGE.rules)
     n = len(parts)
     return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n)
             for i, p in enumerate(parts)]
@@ -84,6 +84,16 @@ def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
     assert len(results) == 4 and [r.records == b"" for r in results] == [0, 1, 1, 0]
     assert merged(results).lines.decode().split("\n") == ["会談した。", "拒否した。"]
     assert merged(results) == process_document(STAGE, doc.id, doc.text)
+
+
+def test_the_first_segment_after_boilerplate_heads_the_document_in_any_part() -> None:
+    # The next run over the output, where the boilerplate is gone, sees that segment first:
+    # headline-only rules (美) must apply now, also when the boilerplate filled whole parts.
+    text = "Source link\n" * 6 + "美、ロシアとの協議を続ける方針だと述べた。\n次の段落。"
+    doc = Document(id="d.txt", text=text, source="d.txt")
+    for results in (part_results(doc, 1), part_results(doc, 25), [process_document(
+            STAGE, doc.id, doc.text)]):  # fmt: skip
+        assert merged(results).lines.decode().startswith("米国(United States)、ロシア")
 
 
 def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(

@@ -216,7 +216,7 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
 
 
 # UTF-8 with a few bad bytes: at most one per this many characters decoded fine.
-_MOSTLY_UTF8_RATIO = 50
+_MOSTLY_UTF8_RATIO = 10
 REPLACED_UTF8 = "utf-8+replace"  # the encoding reported for such a file
 
 

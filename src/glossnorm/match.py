@@ -188,23 +188,26 @@ def sudachi_boundaries(text: str) -> frozenset[int]:
 
 Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to insert before)
 
-# URLs, e-mail addresses and @handles name things: a form inside one is not a mention
-# (https://en.wikipedia.org/wiki/Kiev and @Kiev_Independent must stay as published).
+# URLs, e-mail addresses and @handles name things: a form inside one, or glued to one, is
+# not a mention (https://en.wikipedia.org/wiki/Kiev and @Kiev_Independent must stay as
+# published, and a rewrite glued on, https://t.co/x/ナトー -> …/NATO, would change them).
 # A URL runs to the first space or non-ASCII character (Japanese text follows it unspaced).
-_PROTECTED_RE = re.compile(
-    r"(?:https?|ftp)://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+\-]*@[A-Za-z0-9_][A-Za-z0-9_.\-]*"
-)
+# Two scans, merged: a handle glued to a URL (@Newshttps://…) must not hide the URL.
+_URL_RE = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[!-~]+", re.IGNORECASE)
+_HANDLE_RE = re.compile(r"[A-Za-z0-9._%+\-]*@[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 def protected_spans(text: str) -> list[tuple[int, int]] | None:
     """Spans of the URLs, addresses and handles in ``text``, or None (most texts)."""
-    if "://" not in text and "@" not in text and "www." not in text:
+    if "://" not in text and "@" not in text and "ww." not in text and "WW." not in text:
         return None
-    return [m.span() for m in _PROTECTED_RE.finditer(text)] or None
+    spans = [m.span() for rx in (_URL_RE, _HANDLE_RE) for m in rx.finditer(text)]
+    return spans or None
 
 
 def _outside(spans: list[Span], prot: list[tuple[int, int]]) -> list[Span]:
-    return [c for c in spans if not any(a < c[1] and c[0] < b for a, b in prot)]
+    """The spans neither inside nor touching a protected one."""
+    return [c for c in spans if not any(a <= c[1] and c[0] <= b for a, b in prot)]
 
 # Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
 # thousands of forms and a corpus hits only some of them).

@@ -112,7 +112,8 @@ def replacements(text: str, items: Sequence[Item]) -> list[tuple[str, int, int]]
         if not lead:
             if i and items[i - 1][1] == start:
                 prev = items[i - 1]
-                left = (prev[3] or prev[4])[-1]
+                # (a separator the previous rewrite put after itself is the one between)
+                left = "" if out[-1][2] else (prev[3] or prev[4])[-1]
             else:
                 left = text[start - 1] if start else ""
             lead = rewrite_separator(left, form[0], target[0])

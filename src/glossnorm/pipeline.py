@@ -186,7 +186,7 @@ def process_document(stage: Stage, doc_id: str, text: str) -> DocResult:
     normalise → render → fingerprint. It reads nothing of a document but its id and text,
     and only those cross the pipe to a worker (a frozen dataclass pickles 2-3x slower:
     0.077 s against 0.036 s per 20 MB, most of it in the main process)."""
-    steps, notes, (segs,) = document_parts(doc_id, text, sys.maxsize)  # one part: all of it
+    steps, notes, (segs,) = document_parts(doc_id, text, sys.maxsize, stage.rules)  # one part
     return part_result(steps, notes, process_segments(stage, doc_id, segs), 0, 1)
 
 
@@ -214,10 +214,8 @@ def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> 
         if reason is not None:
             dropped.append((index, f"boilerplate:{reason}"))
             continue
-        # Judged as the next run will judge the output: the first segment that is not
-        # boilerplate heads the document, and so does one that its rewrites make short.
-        if not headline and index == len(dropped):  # (every segment before it dropped)
-            headline = True
+        # Judged as the next run will judge the output (see also document_parts): a
+        # segment that its rewrites make short is a headline.
         rendered = render(doc_json, index, text, headline)
         if not headline and is_headline(rendered.text):
             rendered = render(doc_json, index, text, True)
@@ -263,17 +261,25 @@ class Cut(NamedTuple):
     parts: list[list[SegmentItem]]
 
 
-def document_parts(doc_id: str, text: str, part_chars: int) -> Cut:
+def document_parts(
+    doc_id: str, text: str, part_chars: int, rules: BoilerplateRules | None
+) -> Cut:
     """A document cleaned and cut into runs of whole segments of about ``part_chars``
-    characters, so that several workers can share a long one."""
+    characters, so that several workers can share a long one. The first segment that is
+    not boilerplate (``rules``) is marked a headline, as the next run over the output,
+    where the boilerplate is gone, would see it (here, where all parts are seen)."""
     cleaned = clean_text(text)
     parts: list[list[SegmentItem]] = [[]]
     size = 0
+    heading = True  # no content segment yet
     for s in split_segments(doc_id, cleaned.text):
+        headline = s.headline
+        if heading and (rules is None or rules.match(s.text) is None):
+            headline, heading = True, False
         if size >= part_chars:
             parts.append([])
             size = 0
-        parts[-1].append((s.index, s.text, s.headline))
+        parts[-1].append((s.index, s.text, headline))
         size += len(s.text)
     return Cut(cleaned.steps, cleaned.notes, parts)
 
@@ -281,6 +287,11 @@ def document_parts(doc_id: str, text: str, part_chars: int) -> Cut:
 def _process_chunk(docs: Sequence[tuple[str, str]]) -> list[DocResult]:
     assert _STAGE is not None, "worker not initialised"
     return [process_document(_STAGE, doc_id, text) for doc_id, text in docs]
+
+
+def _cut_document(doc_id: str, text: str) -> Cut:
+    assert _STAGE is not None, "worker not initialised"
+    return document_parts(doc_id, text, CHUNK_CHARS, _STAGE.rules)
 
 
 def _process_part(doc_id: str, segs: Sequence[SegmentItem]) -> Part:
@@ -392,7 +403,7 @@ def _iter_parallel(
 
 def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
     """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
-    steps, notes, parts = document_parts(doc.id, doc.text, CHUNK_CHARS)
+    steps, notes, parts = document_parts(doc.id, doc.text, CHUNK_CHARS, stage.rules)
     for i in range(len(parts)):
         segs, parts[i] = parts[i], []  # each part's texts go once they are done
         yield part_result(steps, notes, process_segments(stage, doc.id, segs), i, len(parts))
@@ -433,7 +444,7 @@ def _submit(pool: ProcessPoolExecutor, chunk: list[Document | Problem]) -> _InFl
     """Send a chunk to the workers; a long document goes alone, to be cut first."""
     if len(chunk) == 1 and _is_long(doc := chunk[0]):
         assert isinstance(doc, Document)
-        return _LongDoc(doc.id, pool.submit(document_parts, doc.id, doc.text, CHUNK_CHARS))
+        return _LongDoc(doc.id, pool.submit(_cut_document, doc.id, doc.text))
     return pool.submit(_process_chunk, [(d.id, d.text) for d in chunk if isinstance(d, Document)])
 
 
