@@ -200,6 +200,9 @@ def test_remove_of_a_duplicated_id_removes_one_definition(tmp_path: Path) -> Non
     assert code == 0 and f"at {g}:6" in out and f"kept: {g}:1" in out
     assert g.read_text("utf-8") == first
     assert run("validate", "-g", g)[0] == 0
+    g.write_text(first + ("\n" + first) * 2, "utf-8")  # three times: one remove fixes it
+    code, out, _ = run("remove", "foo", "-g", g)
+    assert code == 0 and f"at {g}:6, {g}:11" in out and g.read_text("utf-8") == first
 
 
 @pytest.mark.parametrize(
@@ -218,3 +221,12 @@ def test_the_last_entry_of_a_file_without_a_final_newline_can_be_edited(
     code, _, err = run(*edit, "-g", g)
     assert code == 0, err
     assert g.read_text("utf-8").endswith("\n") and run("validate", "-g", g)[0] == 0
+
+
+def test_an_edit_keeps_a_cr_only_file_cr_only(tmp_path: Path) -> None:
+    g = tmp_path / "a.gloss"
+    text = "[a]\rtype: person\rja: アアア\ren: Aaa\r\r[b]\rtype: person\rja: イイイ\ren: Iii\r"
+    g.write_bytes(text.encode())
+    assert run("alias", "a", "アアアー", "-g", g)[0] == 0
+    data = g.read_bytes()
+    assert b"\n" not in data and "ja-var: アアアー\r".encode() in data

@@ -343,3 +343,14 @@ def test_import_into_a_new_glossary_needs_a_gloss_file_name(tmp_path: Path, name
     with pytest.raises(UsageError, match=r"a new glossary is one \.gloss file"):
         ex.import_file(src, tmp_path / name)
     assert not (tmp_path / name).exists()
+
+
+def test_a_control_character_in_an_imported_row_names_that_row(
+    gfile: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,type,ja,en,note\nfoo,person,フーバー,Foober,bell\x07here\n", "utf-8")
+    for dest in (tmp_path / "new.gloss", gfile):
+        with pytest.raises(GlossaryConflict) as exc:
+            ex.import_file(src, dest)
+        assert exc.value.problems == [f"{src}:2: control character U+0007 in [foo]: remove it"]

@@ -300,8 +300,9 @@ def test_accepting_a_split_suggestion_adds_an_infix_variant(gfile: Path) -> None
     assert v.rule.infix
 
 
-def test_accept_written_as_a_string_is_not_a_yes(gfile: Path) -> None:
+@pytest.mark.parametrize("mark", ["false", 0, 1, "yes"])
+def test_accept_that_is_not_a_boolean_is_not_a_yes(gfile: Path, mark: object) -> None:
     report = {"suggestions": [{"surface": "ブリンキーン", "entry": "blinken",
-                               "decision": "auto", "accept": "false"}]}  # fmt: skip
+                               "decision": "auto", "accept": mark}]}  # fmt: skip
     res = ge.accept_report(gfile, report, auto=True)
     assert res.changed == () and "must be true or false" in res.warnings[0]

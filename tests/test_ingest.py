@@ -128,6 +128,12 @@ def test_a_short_file_with_one_bad_byte_is_read() -> None:
     assert decode_bytes(data) == ("ロシア外務省は発表した。\ufffd", "utf-8+replace")
 
 
+def test_english_text_with_a_stray_nul_is_read() -> None:
+    text = "NATO leaders met in Brussels on Tuesday to discuss the summit. " * 3
+    assert decode_bytes(text[:20].encode() + b"\x00" + text[20:].encode()) == (
+        text[:20] + "\x00" + text[20:], "utf-8")  # fmt: skip
+
+
 def test_latin1_is_not_taken_for_utf8_with_bad_bytes() -> None:
     text = "Le café de Kyiv est très populaire. " * 5  # no valid UTF-8 sequence at all
     decoded, encoding = decode_bytes(text.encode("latin-1"))

@@ -347,3 +347,14 @@ def test_mentions_beside_a_url_are_still_found(matcher: Matcher) -> None:
     at = text.index("キエフ")
     assert [(m.start, m.end) for m in matcher.find(text)] == [(0, 4), (at, at + 3)]
     assert normalise_text(matcher, text).text == "Kyiv: https://example.com/Kiev キーウの声明"
+
+
+def test_protected_spans_are_merged_and_touching_counts() -> None:
+    from glossnorm.match import protected_spans, touches
+
+    text = "a @News_Kievhttps://example.com/x b@c.org d"
+    prot = protected_spans(text)
+    end = text.index(" b@")
+    assert prot == [(2, end), (end + 1, end + 8)]  # the handle and the URL glued to it: one
+    assert touches(prot, end, end + 1) and touches(prot, 0, 2) and not touches(prot, 0, 1)
+    assert not touches(prot, end + 9, end + 11) and protected_spans("no links here") is None

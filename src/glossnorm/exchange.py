@@ -513,8 +513,8 @@ def import_file(
         raise GlossaryConflict(problems)
     if not Path(glossary).exists() and Path(glossary).suffix != SUFFIX:
         raise UsageError(
-            f"{glossary}: a new glossary is one {SUFFIX} file (e.g. terms{SUFFIX}), or give "
-            "an existing folder"
+            f"{glossary}: a new glossary is one {SUFFIX} file (e.g. terms{SUFFIX}); or give "
+            "an existing glossary"
         )
     with edit_lock(glossary):
         return _import_entries(entries, warnings, Path(src), Path(glossary), replace_existing)

@@ -452,6 +452,13 @@ def validate(entries: Sequence[Entry]) -> list[str]:
     edit; loading for a run skips that scan). Returns problems, each naming file:line and
     a fix."""
     problems, owners = check_entries(entries)
+    for e in entries:  # (a parsed file refuses them line by line; an import's rows come here)
+        for value in (e.ja, e.en, e.note, *(v.form for v in e.variants), *e.rejects):
+            if bad := _CONTROL_RE.search(value):
+                problems.append(
+                    f"{e.origin}: control character U+{ord(bad.group()):04X} in [{e.id}]: "
+                    "remove it"
+                )
     for form, cleaned in _unclean_forms(list(owners)):
         e = owners[form]
         problems.append(

@@ -131,8 +131,8 @@ class Plan:
 
     replace: Mapping[str, Entry | None] = field(default_factory=dict)
     append: Sequence[tuple[Path, Entry]] = ()
-    # For an id defined more than once (an invalid glossary): the one definition to change.
-    only: Mapping[str, Origin] = field(default_factory=dict)
+    # For an id defined more than once (an invalid glossary): the definitions to change.
+    only: Mapping[str, frozenset[Origin | None]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -158,7 +158,8 @@ def _read(path: Path) -> GlossFile:
     text = decode_utf8(raw, path)
     bom = text.startswith(_BOM)
     text = text.removeprefix(_BOM)
-    newline = "\r\n" if "\r\n" in text[:10_000] else "\n"
+    head = text[:10_000]
+    newline = "\r\n" if "\r\n" in head else "\r" if "\r" in head and "\n" not in head else "\n"
     entries, problems = parse_text(text, str(path))
     return GlossFile(path, raw, text, bom, newline, tuple(entries), tuple(problems))
 
@@ -288,7 +289,7 @@ class Workspace:
             edits = [
                 e
                 for e in f.entries
-                if e.id in plan.replace and plan.only.get(e.id, e.origin) == e.origin
+                if e.id in plan.replace and e.origin in plan.only.get(e.id, {e.origin})
             ]
             new_entries = appends.get(f.path, [])
             if not edits and not new_entries:
@@ -545,18 +546,18 @@ def merge_entries(root: str | Path, keep: str, other: str) -> EditResult:
 
 @_exclusive
 def remove_entry(root: str | Path, eid: str) -> EditResult:
-    """Remove the entry; of an id defined twice (an invalid glossary), the last definition."""
+    """Remove the entry; of an id defined more than once (an invalid glossary), every
+    definition but the first (run it again to remove that one too)."""
     ws = Workspace(root)
     ws.entry(eid)
     same = [e for e in ws.entries if e.id == eid]
     if len(same) == 1:
         return ws.commit(Plan({eid: None}), f"removed [{eid}]")
-    gone, kept = same[-1], same[:-1]
-    assert gone.origin is not None
-    where = ", ".join(str(e.origin) for e in kept)
+    kept, gone = same[0], same[1:]
+    where = ", ".join(str(e.origin) for e in gone)
     return ws.commit(
-        Plan({eid: None}, only={eid: gone.origin}),
-        f"removed [{eid}] at {gone.origin} (defined {len(same)} times; kept: {where})",
+        Plan({eid: None}, only={eid: frozenset(e.origin for e in gone)}),
+        f"removed [{eid}] at {where} (defined {len(same)} times; kept: {kept.origin})",
     )
 
 
@@ -599,7 +600,7 @@ def accept_report(root: str | Path, report: Mapping[str, Any], *, auto: bool = F
         if not isinstance(s, Mapping):
             continue
         mark = s.get("accept")
-        if mark not in (True, False, None):  # "false" as a string must not mean yes
+        if mark is not None and type(mark) is not bool:  # "false" or 0 must not mean yes
             skipped.append(f"suggestion {i + 1}: \"accept\" must be true or false, not {mark!r}")
             continue
         if not (mark is True or (auto and s.get("decision") == "auto" and mark is not False)):

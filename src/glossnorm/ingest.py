@@ -228,7 +228,10 @@ def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
     text = data.decode("utf-8", "replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     fine = sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd")
-    if fine < _MOSTLY_UTF8_RATIO * (bad + data.count(b"\x00")):
+    if bad and fine < _MOSTLY_UTF8_RATIO * bad:
+        return None
+    nul = data.count(b"\x00")  # (a binary file has 1% or more, and few good characters)
+    if nul and len(text) < 100 * nul and fine < _MOSTLY_UTF8_RATIO * nul:
         return None
     return text, REPLACED_UTF8 if bad else "utf-8"
 

@@ -16,7 +16,8 @@ Boundary policy (docs/glossary-format.md):
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from operator import itemgetter
@@ -194,20 +195,37 @@ Span = tuple[int, int, int, str]  # (start, end, pattern index, separator to ins
 # A URL runs to the first space or non-ASCII character (Japanese text follows it unspaced).
 # Two scans, merged: a handle glued to a URL (@Newshttps://…) must not hide the URL.
 _URL_RE = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[!-~]+", re.IGNORECASE)
-_HANDLE_RE = re.compile(r"[A-Za-z0-9._%+\-]*@[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+# (Starting only where a run of address characters starts: tried from every position of a
+# long run without @, the pattern was quadratic.)
+_HANDLE_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+)
 
 
 def protected_spans(text: str) -> list[tuple[int, int]] | None:
-    """Spans of the URLs, addresses and handles in ``text``, or None (most texts)."""
+    """Spans of the URLs, addresses and handles in ``text``, sorted and merged where they
+    overlap or touch, or None (most texts)."""
     if "://" not in text and "@" not in text and "ww." not in text and "WW." not in text:
         return None
-    spans = [m.span() for rx in (_URL_RE, _HANDLE_RE) for m in rx.finditer(text)]
-    return spans or None
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(m.span() for rx in (_URL_RE, _HANDLE_RE) for m in rx.finditer(text)):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged or None
+
+
+def touches(prot: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Does ``[start, end)`` lie inside or touch one of ``prot`` (from ``protected_spans``)?
+    Only the last span starting at or before ``end`` can: they are sorted and disjoint."""
+    i = bisect_right(prot, (end, sys.maxsize)) - 1
+    return i >= 0 and prot[i][1] >= start
 
 
 def _outside(spans: list[Span], prot: list[tuple[int, int]]) -> list[Span]:
     """The spans neither inside nor touching a protected one."""
-    return [c for c in spans if not any(a <= c[1] and c[0] <= b for a, b in prot)]
+    return [c for c in spans if not touches(prot, c[0], c[1])]
 
 # Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
 # thousands of forms and a corpus hits only some of them).

@@ -20,6 +20,7 @@ Why the pieces look the way they do:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -35,7 +36,7 @@ from rapidfuzz import fuzz, process
 
 from glossnorm import kana
 from glossnorm.ingest import Problem
-from glossnorm.match import protected_spans
+from glossnorm.match import protected_spans, touches
 from glossnorm.model import Document, Entry, Lang
 
 # --------------------------------------------------------------------------- options and results
@@ -299,18 +300,21 @@ class Extractor:
         by_start = {t.start: t for t in tokens}
         prot = protected_spans(text) or []  # URLs, addresses, handles: not text
         for m in KATA_RUN_RE.finditer(text):
-            if not _inside(m.span(), prot):
+            if not touches(prot, *m.span()):
                 self._katakana_run(doc, text, m.start(), m.end(), by_start)
         for m in LATIN_RUN_RE.finditer(text):
-            if not _inside(m.span(), prot):
+            if not touches(prot, *m.span()):
                 self._latin_run(doc, text, m.start(), m.end())
         for t in tokens:
             if (t.proper or t.oov) and _KANJI_CH_RE.match(t.surface) and not self.known(t.surface):
                 a = self._add(doc, text, t.start, t.end, "sudachi")
                 a.readings = (t.reading,) if kana.is_katakana(t.reading) else ()
                 a.normalized = t.normalized
+        # Tokens are in text order and do not overlap: starts and ends both ascend.
+        starts, ends = [t.start for t in tokens], [t.end for t in tokens]
         for m in KANJI_RUN_RE.finditer(text):
-            self._kanji_run(doc, text, m.start(), m.end(), tokens)
+            first = bisect.bisect_left(starts, m.start())
+            self._kanji_run(doc, text, tokens[first : bisect.bisect_right(ends, m.end())])
 
     def _katakana_run(self, doc: str, text: str, start: int, end: int,
                       by_start: dict[int, Token]) -> None:
@@ -379,9 +383,8 @@ class Extractor:
             a = self._add(doc, text, start, end, "latin")
             a.parts_known = a.parts_known or any_known
 
-    def _kanji_run(self, doc: str, text: str, start: int, end: int,
-                   tokens: Sequence[Token]) -> None:
-        inside = [t for t in tokens if t.start >= start and t.end <= end]
+    def _kanji_run(self, doc: str, text: str, inside: Sequence[Token]) -> None:
+        """``inside``: the tokens within one kanji run."""
         for i in range(len(inside)):
             for j in range(i + 2, min(len(inside), i + 3) + 1):
                 seq = inside[i:j]
@@ -406,10 +409,6 @@ class Extractor:
                                  a.common, a.run, a.parts_known))
         out.sort(key=lambda c: (-c.count, c.surface, c.kind))
         return out
-
-
-def _inside(span: tuple[int, int], prot: list[tuple[int, int]]) -> bool:
-    return any(a < span[1] and span[0] < b for a, b in prot)
 
 
 def _flat(s: str) -> str:
