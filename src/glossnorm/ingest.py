@@ -225,9 +225,10 @@ def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
     decoded with U+FFFD for each bad sequence (NULs go in the cleaning step). Text in
     another encoding (Latin-1 é, CP932) has no valid multi-byte characters to outweigh
     its bad bytes, so it is left to the detection below."""
-    text = data.decode("utf-8", "replace")
-    bad = text.count("\ufffd") - data.count("\ufffd".encode())
-    fine = sum(1 for ch in text if ch > "\x7f") - text.count("\ufffd")
+    text = data.decode("utf-8", "replace")  # (all in C: a CP932 corpus passes here first)
+    replaced = text.count("\ufffd")
+    bad = replaced - data.count("\ufffd".encode())
+    fine = len(text) - len(text.encode("ascii", "ignore")) - replaced  # non-ASCII, decoded
     if bad and fine < _MOSTLY_UTF8_RATIO * bad:
         return None
     nul = data.count(b"\x00")  # (a binary file has 1% or more, and few good characters)

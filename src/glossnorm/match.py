@@ -227,6 +227,7 @@ def _outside(spans: list[Span], prot: list[tuple[int, int]]) -> list[Span]:
     """The spans neither inside nor touching a protected one."""
     return [c for c in spans if not touches(prot, c[0], c[1])]
 
+
 # Edge flags of a pattern, computed on its first hit (a big glossary has hundreds of
 # thousands of forms and a corpus hits only some of them).
 # _SLOW: the form has rules (checked in _check); _SHORT: too short to be a part of a fused

@@ -137,7 +137,8 @@ def gloss_label(g: Gloss) -> str:
     return g.ja if g.lang is Lang.EN else g.en
 
 
-def _parenthesised(text: str, start: int, end: int) -> bool:
+def parenthesised(text: str, start: int, end: int) -> bool:
+    """Does ``text[start:end]`` fill a pair of parentheses (an inline gloss, as written)?"""
     return text[start - 1 : start] == "(" and text[end : end + 1] == ")"
 
 
@@ -163,7 +164,7 @@ def render_inline(text: str, glosses: Sequence[Gloss]) -> str:
         if text.startswith(existing, g.end):
             skip_until = g.end + len(existing)
             continue
-        if mention == label or _parenthesised(text, g.start, g.end):
+        if mention == label or parenthesised(text, g.start, g.end):
             continue
         parts.append(text[pos : g.end])
         parts.append(existing)

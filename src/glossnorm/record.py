@@ -18,7 +18,7 @@ import orjson
 
 from glossnorm.match import Matcher
 from glossnorm.model import Change, Lang
-from glossnorm.normalise import Item, Normalised, render_inline, replacements
+from glossnorm.normalise import Item, Normalised, parenthesised, render_inline, replacements
 
 
 def jsonl(obj: Any) -> bytes:
@@ -183,7 +183,7 @@ class SegmentRenderer:
             if text.startswith(paren, e):
                 skip_until = e + len(paren)
                 continue
-            if f.silent or (text[s - 1 : s] == "(" and text[e : e + 1] == ")"):
+            if f.silent or parenthesised(text, s, e):
                 continue
             parts.append(text[pos:e])
             parts.append(paren)

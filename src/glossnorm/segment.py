@@ -102,8 +102,9 @@ def split_segments(doc_id: str, text: str) -> list[Segment]:
     """Segments of a cleaned document: non-blank lines, long ones cut (module docstring).
 
     ``headline`` is set on the first segment and on short segments that are not
-    sentences. (The pipeline also sets it where boilerplate before a segment is dropped,
-    or where rewriting makes a segment short: see ``pipeline.process_segments``.)
+    sentences. (The pipeline also sets it on the first segment after dropped boilerplate,
+    ``pipeline.document_parts``, and where rewriting makes a segment short,
+    ``pipeline.process_segments``.)
     """
     segments: list[Segment] = []
     for raw in text.split("\n"):
