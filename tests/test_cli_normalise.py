@@ -457,3 +457,13 @@ def test_workers_default_to_default_workers(
 def test_glossary_short_option_as_in_the_other_commands(corpus: Path, tmp_path: Path) -> None:
     code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(tmp_path / "o")])
     assert code == 0, output
+
+
+def test_an_index_inside_the_output_folder_is_refused(corpus: Path, tmp_path: Path) -> None:
+    # --out is replaced as a whole at the end: the index committed into it was lost.
+    out = tmp_path / "out"
+    code, output = _run(
+        ["normalise", str(corpus), "-g", MINI, "--out", str(out), "--index", str(out / "i.db")]
+    )
+    assert code == 1 and "--index must be outside --out" in output
+    assert not out.exists()

@@ -464,10 +464,10 @@ def test_index_damaged_where_only_a_run_reads_it(tmp_path: Path) -> None:
         idx.check("c", 0, fps[0])
     assert "delete" not in str(full.value)  # a full disk is no reason to lose the index
     idx.close()
-    with sqlite3.connect(path) as db:  # a hand-edited layout
+    with sqlite3.connect(path) as db:  # a hand-edited layout: only a record, rewritten
         db.execute("UPDATE meta SET value = 'x' WHERE key = 'bands'")
-    with pytest.raises(InputError, match="layout is missing or damaged"):
-        DedupIndex(CFG, path)
+    with DedupIndex(CFG, path) as idx:
+        assert (idx.bands, idx.rows) == CFG.lsh
 
 
 def test_index_built_with_other_ngram_is_refused(tmp_path: Path) -> None:
@@ -494,14 +494,14 @@ def test_index_in_use_by_another_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert len(idx) == 2
 
 
-def test_reopening_with_another_threshold_keeps_the_stored_lsh_layout(tmp_path: Path) -> None:
+def test_reopening_with_another_threshold_uses_its_layout(tmp_path: Path) -> None:
     path = tmp_path / "dedup.sqlite"
     with DedupIndex(CFG, path) as idx:
         run([("a", 0, P1)], idx)
     strict = DedupConfig(threshold=0.8)
-    assert strict.lsh != CFG.lsh  # fingerprints carry keys for another layout: recomputed
+    assert strict.lsh != CFG.lsh  # the stored signatures are banded anew at open
     with DedupIndex(strict, path) as idx:
-        assert (idx.bands, idx.rows) == CFG.lsh
+        assert (idx.bands, idx.rows) == strict.lsh
         hits = run([("b", 0, edit(P1, 10, "の")), ("c", 0, edit(edit(P1, 10, "の"), 30, "大"))],
                    idx)
     assert hits[0] is not None and hits[0].doc == "a" and hits[0].similarity >= 0.8
@@ -695,3 +695,47 @@ def test_signature_screen_counts_agreeing_low_bytes(num_perm: int) -> None:
     want = [(sigs[c] % 256 == sigs[0] % 256).sum() for c in cand]
     assert got.tolist() == want
     assert got[2] == num_perm and got[3] == 0
+
+
+def test_each_run_uses_the_lsh_layout_of_its_own_threshold(tmp_path: Path) -> None:
+    # A layout stored by a run at 0.9 (14 bands x 9 rows) kept later runs at 0.5 from
+    # even proposing most near copies as candidates.
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(DedupConfig(threshold=0.9), path) as idx:
+        run([("seed", 0, P4)], idx)
+    with DedupIndex(CFG, path) as idx:
+        assert (idx.bands, idx.rows) == CFG.lsh
+    with sqlite3.connect(path) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    assert (int(meta["bands"]), int(meta["rows"])) == CFG.lsh
+
+
+def test_an_exact_run_does_not_repeat_near_verdicts(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    copy = edit(P1, 12, "の")
+    with DedupIndex(CFG, path) as idx:
+        assert run([("a", 0, P1), ("z", 0, copy)], idx)[1] is not None
+    with DedupIndex(DedupConfig(mode="exact"), path) as idx:
+        assert run([("a", 0, P1), ("z", 0, copy)], idx) == [None, None]
+
+
+def test_a_signature_of_the_wrong_length_is_a_damaged_index(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex(CFG, path) as idx:
+        run([("a", 0, P1)], idx)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE segs SET sig = substr(sig, 1, 100)")
+    with pytest.raises(InputError, match="damaged"):
+        DedupIndex(CFG, path)
+
+
+def test_a_foreign_database_with_an_empty_meta_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE users(name TEXT)")
+    with pytest.raises(InputError, match="not a glossnorm dedup index"):
+        DedupIndex(CFG, path)
+    with sqlite3.connect(path) as db:
+        assert {r[0] for r in db.execute("SELECT name FROM sqlite_master")} == {
+            "meta", "users", "sqlite_autoindex_meta_1"}  # fmt: skip

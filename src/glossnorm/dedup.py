@@ -593,7 +593,9 @@ class DedupIndex:
         # The write lock is taken now, so two runs never interleave their batches.
         db.execute("BEGIN IMMEDIATE")
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "meta" not in tables:
+        ours = {"meta", "segs", "dups", "sqlite_sequence"}
+        empty_meta = "meta" in tables and not db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
+        if tables and ("meta" not in tables or (empty_meta and tables - ours)):
             raise InputError(
                 f"{self._where}: an SQLite database, but not a glossnorm dedup index; give "
                 "another --index path"
@@ -631,18 +633,24 @@ class DedupIndex:
                         f"{self._where}: the index was built with {key}={meta.get(key)}, "
                         f"this run uses {want[key]}; use the same setting or a new index"
                     )
-            try:
-                bands, rows = int(meta["bands"]), int(meta["rows"])
-            except (KeyError, ValueError):
-                raise InputError(
-                    f"{self._where}: the dedup index's LSH layout is missing or damaged; "
-                    "start a new index"
-                ) from None
-        self.bands, self.rows = bands, rows
-        self._own_layout = (bands, rows) == self.cfg.lsh  # fingerprints carry these keys
+            if meta.get("bands") != str(bands) or meta.get("rows") != str(rows):
+                # The band keys are computed from the stored signatures at every open, so
+                # each run uses the layout its own threshold needs (a layout kept from a
+                # run at 0.9 missed most copies at 0.5); meta records the last one.
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [("bands", str(bands)), ("rows", str(rows))],
+                )
+        self.bands, self.rows = bands, rows  # (the layout the fingerprints' keys are in)
         if self.cfg.mode == "near":
             self._lsh = _Lsh(self.cfg.num_perm, bands, rows, self.cfg.threshold)
             got = db.execute("SELECT id, nsh, sig FROM segs WHERE sig IS NOT NULL").fetchall()
+            sig_bytes = 4 * self.cfg.num_perm
+            if any(len(r[2]) != sig_bytes for r in got):
+                raise InputError(
+                    f"{self._where}: the dedup index is damaged (a signature of the wrong "
+                    "length); give another --index path or delete the file"
+                )
             if got:
                 self._lsh.load(
                     np.array([r[0] for r in got], dtype=np.int64),
@@ -785,7 +793,9 @@ class DedupIndex:
         """Does an earlier run's verdict (exact, kind, kept doc, kept seg, similarity)
         still hold for ``fp`` in this run?"""
         exact, kind, kept_doc, kept_seg, similarity = old
-        if exact != fp.exact or (kind == "near" and similarity < self.cfg.threshold):
+        if exact != fp.exact or (
+            kind == "near" and (self.cfg.mode != "near" or similarity < self.cfg.threshold)
+        ):
             return False
         kept = self._db.execute(
             "SELECT exact FROM segs WHERE doc = ? AND seg = ?", (kept_doc, kept_seg)
@@ -935,7 +945,7 @@ class DedupIndex:
         return out
 
     def _band_keys(self, fp: Fingerprint) -> list[int]:
-        if self._own_layout and fp.bands is not None:
+        if fp.bands is not None:
             keys = array("q", fp.bands)  # plain array: cheaper than numpy for 42 values
             if sys.byteorder == "big":
                 keys.byteswap()

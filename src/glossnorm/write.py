@@ -254,6 +254,10 @@ def normalise_corpus(
     The dedup index is committed only after every document went through; a failure on
     the way leaves neither output that looks complete nor a half-updated index.
     """
+    if index is not None and Path(index).resolve().is_relative_to(out.resolve()):
+        # The output folder is replaced as a whole at the end: the index committed into
+        # it would go with the old folder.
+        raise OutputError(f"{index}: --index must be outside --out {out}, which is replaced")
     with OutputWriter(out, force) as writer:
         events, stats, idx = run(inputs, glossary, opts, index, progress=progress)
         try:
