@@ -739,3 +739,34 @@ def test_a_foreign_database_with_an_empty_meta_table_is_refused(tmp_path: Path) 
     with sqlite3.connect(path) as db:
         assert {r[0] for r in db.execute("SELECT name FROM sqlite_master")} == {
             "meta", "users", "sqlite_autoindex_meta_1"}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+@pytest.mark.parametrize("at_once", [False, True])
+def test_a_line_deleted_from_an_indexed_document_loses_nothing(
+    tmp_path: Path, mode: str, at_once: bool
+) -> None:
+    # Its paragraphs move up a place: each was called a copy of its own old place, which
+    # the next paragraph then replaced, and the first paragraph was in no output at all.
+    path = tmp_path / "dedup.sqlite"
+    cfg = DedupConfig(mode=mode)  # type: ignore[arg-type]
+
+    def check(texts: list[str]) -> list[DupHit | None]:
+        fps = fingerprints(texts, cfg)
+        with DedupIndex(cfg, path) as idx:
+            if at_once:
+                hits = idx.check_document("a", list(enumerate(fps)))
+            else:
+                hits = [idx.check("a", i, fp) for i, fp in enumerate(fps)]
+            idx.end_document("a")
+        return hits
+
+    assert check([HEADLINE, P1, P2, P3]) == [None] * 4
+    assert check([P1, P2, P3]) == [None] * 3  # the headline deleted
+    assert check([P1, P2, P3]) == [None] * 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT seg, exact FROM segs ORDER BY seg").fetchall() == [
+            (i, fp.exact) for i, fp in enumerate(fingerprints([P1, P2, P3], cfg))
+        ]
+    with DedupIndex(cfg, path) as idx:  # and the new version is what others are copies of
+        assert run([("z", 0, P2)], idx) == [DupHit("exact", "a", 1, 1.0)]

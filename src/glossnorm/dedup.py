@@ -680,6 +680,12 @@ class DedupIndex:
         # scanned, so that a document of 50,000 segments stays linear.)
         self._pre: _Prefetched | None = None
         self._removed_at = 0
+        # A document's rows from earlier runs are its old version (see _open_document):
+        # per document, seg -> (id, nsh, has a signature), until confirmed or swept.
+        self._opened: set[str] = set()
+        self._stale: dict[str, dict[int, tuple[int, int, bool]]] = {}
+        self._confirmed: dict[str, list[tuple[int, int, bool]]] = {}
+        self._stale_ids: set[int] = set()  # no candidates until their document ends
 
     # -- checking ------------------------------------------------------------------------
 
@@ -696,6 +702,8 @@ class DedupIndex:
         if self.cfg.mode != "near" or len(segs) < 2:
             return [self._check(doc, seg, fp) for seg, fp in segs]
         fps = [fp for _, fp in segs]
+        if self._prior:
+            self._open_document(doc)  # (before the prefetch: its old rows are not candidates)
         # All slices before any check: each sees the index as it stood before the document.
         pre = [
             got
@@ -725,6 +733,8 @@ class DedupIndex:
     def _check(self, doc: str, seg: int, fp: Fingerprint) -> DupHit | None:
         if self.cfg.mode == "off" or fp.length == 0:
             return None
+        if self._prior:
+            self._open_document(doc)
         key = (doc, seg)
         if key in self._run_keys:  # the same (doc, seg) twice in one run
             hit = self._find(fp)
@@ -740,7 +750,9 @@ class DedupIndex:
                 "SELECT id, exact, sig IS NULL FROM segs WHERE doc = ? AND seg = ?", key
             ).fetchone()
             if row is not None:
-                if row[1] == fp.exact:
+                confirmed = row[1] == fp.exact
+                self._unstale(doc, seg, restore=confirmed)
+                if confirmed:
                     if row[2] and fp.minhash is not None and self.cfg.mode == "near":
                         self._add_signature(row[0], fp)
                     self._count(doc, seg, fp, None)
@@ -767,6 +779,52 @@ class DedupIndex:
                 self._flush()
         self._count(doc, seg, fp, hit)
         return hit
+
+    def _open_document(self, doc: str) -> None:
+        """The first time this run meets ``doc``: its rows from earlier runs are its old
+        version, and no candidates while the document is checked (a paragraph that moved,
+        a line deleted above it, was called a copy of its own old place, which the next
+        segment then replaced: the paragraph was lost). When the document ends, the rows
+        its segments confirmed (same place, same text) are candidates again and the
+        others are dropped (``end_document``). Nothing changes in the middle of the
+        document, so checking it at once or segment by segment gives the same verdicts."""
+        if doc in self._opened:
+            return
+        self._opened.add(doc)
+        rows = self._db.execute(
+            "SELECT id, seg, nsh, sig IS NOT NULL FROM segs WHERE doc = ?", (doc,)
+        ).fetchall()
+        if not rows:
+            return
+        self._stale[doc] = {
+            int(seg): (int(rid), int(nsh), bool(sig)) for rid, seg, nsh, sig in rows
+        }
+        self._stale_ids.update(int(r[0]) for r in rows)
+        if self.cfg.mode == "near":
+            for rid, _, _, sig in rows:
+                if sig:
+                    self._lsh.remove(int(rid))
+
+    def _unstale(self, doc: str, seg: int, restore: bool) -> None:
+        """Row ``(doc, seg)`` of an earlier run is settled: confirmed (``restore``: a
+        candidate again when its document ends) or about to be replaced."""
+        got = self._stale.get(doc, {}).pop(seg, None)
+        if got is None:
+            return
+        if restore:
+            self._confirmed.setdefault(doc, []).append(got)
+        else:
+            self._stale_ids.discard(got[0])
+
+    def _close_document(self, doc: str) -> None:
+        """``doc`` ends: its confirmed old rows are candidates again, the others go."""
+        for rid, nsh, sig in self._confirmed.pop(doc, []):
+            self._stale_ids.discard(rid)
+            if sig and self.cfg.mode == "near":
+                self._lsh.nsh[rid] = nsh
+        for seg, (rid, _, _) in sorted(self._stale.pop(doc, {}).items()):
+            self._stale_ids.discard(rid)
+            self._drop_version(rid, (doc, seg))
 
     def _drop_version(self, rid: int, key: tuple[str, int]) -> None:
         """Forget an earlier run's version of ``key``, and the verdicts that named it as
@@ -805,9 +863,10 @@ class DedupIndex:
     def _find(self, fp: Fingerprint) -> DupHit | None:
         kept = self._run_exact.get(fp.exact)
         if kept is None and self._prior:
-            kept = self._db.execute(
-                "SELECT doc, seg FROM segs WHERE exact = ? ORDER BY id LIMIT 1", (fp.exact,)
-            ).fetchone()
+            found = self._db.execute(
+                "SELECT id, doc, seg FROM segs WHERE exact = ? ORDER BY id", (fp.exact,)
+            )
+            kept = next(((d, sg) for rid, d, sg in found if rid not in self._stale_ids), None)
         if kept is not None:
             return DupHit("exact", kept[0], int(kept[1]), 1.0)
         if self.cfg.mode != "near" or fp.minhash is None or fp.shingles is None:
@@ -995,7 +1054,11 @@ class DedupIndex:
 
     @_index_errors
     def end_document(self, doc: str) -> DocDup | None:
-        """Document-level verdict once all of ``doc``'s segments were checked."""
+        """Document-level verdict once all of ``doc``'s segments were checked; the rows of
+        its old version that none of them confirmed are dropped."""
+        if self._prior and self.cfg.mode != "off":
+            self._open_document(doc)
+            self._close_document(doc)
         st = self._docs.pop(doc, None)
         if st is None or not st.hits or st.total == 0:
             return None
