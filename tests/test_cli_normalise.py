@@ -467,3 +467,92 @@ def test_an_index_inside_the_output_folder_is_refused(corpus: Path, tmp_path: Pa
     )
     assert code == 1 and "--index must be outside --out" in output
     assert not out.exists()
+
+
+def test_out_equal_to_an_input_is_refused_before_anything_is_deleted(
+    corpus: Path, tmp_path: Path
+) -> None:
+    before = sorted(p.name for p in corpus.iterdir())
+    for out in (corpus, tmp_path):  # the input itself, or a folder above it
+        code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(out), "--force"])
+        assert code == 1 and "--out would replace the input" in output
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+def test_an_out_inside_the_input_folder_is_not_read_back(corpus: Path) -> None:
+    out = corpus / "out"
+    for _ in range(2):
+        code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(out), "--force"])
+        assert code == 0, output
+        assert "2 documents" in output  # (the second run saw no corpus.txt / .jsonl of its own)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--exclude", "[z-a].txt"], "is not a valid glob"),
+        ([""], "an empty input path"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(corpus: Path, args: list[str], message: str) -> None:
+    code, output = _run(["normalise", str(corpus), "-g", MINI, *args])
+    assert code == 2 and message in output and "Traceback" not in output
+
+
+def test_a_stray_nul_early_in_jsonl_costs_one_record(tmp_path: Path) -> None:
+    text = "ロシア外務省は{}日に発表した。"
+    lines = [json.dumps({"text": text.format(i)}, ensure_ascii=False) for i in range(50)]
+    lines[2] = lines[2].replace("外務省", "外\x00務省")
+    src = tmp_path / "a.jsonl"
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(src), "-g", MINI, "--out", str(out)])
+    assert code == 0, output
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["documents"] == 49 and [b["line"] for b in summary["bad_records"]] == [3]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_in_an_input_folder_is_skipped_not_waited_for(
+    corpus: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(corpus / "feed.txt")
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(out)])
+    assert code == 0 and "feed.txt: not a regular file" in output
+
+
+def test_the_output_folder_gets_the_usual_mode_and_a_linked_out_stays_a_link(
+    corpus: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "real"
+    target.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(target)
+    old = os.umask(0o022)
+    try:
+        code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(link), "--force"])
+    finally:
+        os.umask(old)
+    assert code == 0, output
+    assert link.is_symlink() and (target / "corpus.jsonl").exists()
+    assert (target.stat().st_mode & 0o777) == 0o755  # mkdtemp's 0700 kept others out
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_sigterm_unwinds_like_ctrl_c(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from glossnorm import write
+
+    def killed(self: write.OutputWriter, events: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` or a scheduler would
+
+    monkeypatch.setattr(write.OutputWriter, "_document", killed)
+    out = tmp_path / "out"
+    code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(out)])
+    assert code == 143 and "terminated" in output
+    assert sorted(tmp_path.iterdir()) == [corpus]  # no output, no temporary folder
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # (the handler is put back)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -161,6 +162,9 @@ _STAGE: Stage | None = None
 
 def _init_worker(glossary: Glossary | None, opts: Options) -> None:
     global _STAGE
+    # A forked worker inherits the command's SIGTERM handler (cli._app), which unwinds the
+    # main process; a worker just stops, and the main process stops the others.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(os, "nice"):  # (POSIX only)
         os.nice(WORKER_NICE)
     if glossary is not None:  # spawned: build the stage here (forked workers inherit it)

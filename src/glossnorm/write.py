@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -55,6 +56,15 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise OutputError(f"{out}: folder is not empty: use --force to replace its contents")
 
 
+def check_inputs_apart(inputs: Sequence[str], out: Path) -> None:
+    """--out is replaced as a whole: it must not be an input or hold one (``--out corpus
+    --force`` deleted the corpus)."""
+    where = out.resolve()
+    for raw in inputs:
+        if raw != "-" and Path(raw).resolve().is_relative_to(where):
+            raise OutputError(f"{out}: --out would replace the input {raw}: choose another --out")
+
+
 def duplicate_record(d: Duplicate) -> dict[str, Any]:
     return {
         "level": "segment",
@@ -84,11 +94,17 @@ class OutputWriter:
 
     def __init__(self, out: Path, force: bool) -> None:
         check_out_dir(out, force)
+        if out.is_symlink():  # the link stays; the folder it points to is replaced
+            out = Path(os.path.realpath(out))
         self.out = out
         parent = out.resolve().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+            # mkdtemp makes it 0700: the output is for others to read, as a mkdir's is
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o777 & ~umask)
         except OSError as exc:
             raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
         # Kept open for the whole streaming run; closed in commit() or abort(). A
@@ -254,6 +270,10 @@ def normalise_corpus(
     The dedup index is committed only after every document went through; a failure on
     the way leaves neither output that looks complete nor a half-updated index.
     """
+    check_out_dir(out, force)
+    check_inputs_apart(inputs, out)
+    # An --out inside an input folder is not read back as input by the next run.
+    opts = replace(opts, ingest=replace(opts.ingest, skip_dirs=(os.path.realpath(out),)))
     if index is not None and Path(index).resolve().is_relative_to(out.resolve()):
         # The output folder is replaced as a whole at the end: the index committed into
         # it would go with the old folder.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -41,16 +43,33 @@ def warn_problems(problems: Iterable[Problem]) -> None:
         print(f"glossnorm: warning: {where}: {p.reason}", file=sys.stderr)
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler, ``timeout``, systemd stopping the job): unwound like Ctrl-C,
+    so the output's temporary folder is removed, the index rolled back and the workers
+    stopped, instead of dying on the spot and leaving all three behind."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def guarded(fn: F) -> F:
     """Wrap a command so that a library error is one line on stderr and a non-zero exit."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
         try:
             return fn(*args, **kwargs)
         except GlossnormError as exc:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except Terminated:
+            raise fail("terminated", 128 + signal.SIGTERM) from None
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
