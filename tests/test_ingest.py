@@ -371,3 +371,33 @@ def test_many_files_given_one_by_one_keep_their_order(tmp_path: Path) -> None:
     assert [d.id for d in docs(run([tmp_path / n for n in names]))] == [
         str(tmp_path / n) for n in names
     ]
+
+
+def test_linked_folders_are_read_once_and_a_link_loop_ends(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "b.txt").write_text(ARTICLE, "utf-8")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.txt").write_text(ARTICLE, "utf-8")
+    (root / "linked").symlink_to(tmp_path / "shared")  # (was silently not read)
+    (root / "again").symlink_to(tmp_path / "shared")
+    (root / "loop").symlink_to(root)
+    assert [d.id for d in docs(run([root]))] == ["a.txt", "again/b.txt"]
+
+
+def test_an_unreadable_sub_folder_is_skipped_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, "utf-8")
+    real_walk = os.walk
+
+    def walk(top: object, onerror: object = None, **kw: object) -> object:
+        assert callable(onerror)
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "private")))
+        return real_walk(top, onerror=onerror, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("glossnorm.ingest.os.walk", walk)
+    found = run([tmp_path])
+    assert [d.id for d in docs(found)] == ["a.txt"]  # (the whole run was aborted)
+    (p,) = problems(found)
+    assert p.source.endswith("private") and "cannot read folder" in p.reason
