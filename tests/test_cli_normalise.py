@@ -494,8 +494,10 @@ def test_an_out_inside_the_input_folder_is_not_read_back(corpus: Path) -> None:
         ([""], "an empty input path"),
     ],
 )
-def test_bad_arguments_are_usage_errors(corpus: Path, args: list[str], message: str) -> None:
-    code, output = _run(["normalise", str(corpus), "-g", MINI, *args])
+def test_bad_arguments_are_usage_errors(
+    corpus: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, output = _run(["normalise", str(corpus), "-g", MINI, "--out", str(tmp_path / "o"), *args])
     assert code == 2 and message in output and "Traceback" not in output
 
 
