@@ -25,8 +25,8 @@ def write_atomic_many(texts: Mapping[Path, str]) -> None:
     where = Path()
     try:
         for path, text in texts.items():
-            where = path
-            staged.append((_stage(_target(path), text.encode("utf-8")), _target(path)))
+            where = _target(path)
+            staged.append((_stage(where, text.encode("utf-8")), where))
         for tmp, where in staged:
             os.replace(tmp, where)
         for d in {p.parent for _, p in staged}:

@@ -7,12 +7,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from glossnorm.errors import GlossnormError
-from glossnorm.ingest import Problem
+
+if TYPE_CHECKING:  # (the CLI's start-up does not need the module)
+    from glossnorm.ingest import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 

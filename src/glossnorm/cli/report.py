@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from glossnorm.atomic import write_atomic
 from glossnorm.cli._app import app, guarded, warn_problems
 from glossnorm.errors import OutputError, UsageError
-from glossnorm.ingest import Problem
+
+if TYPE_CHECKING:  # (the CLI's start-up does not need the module)
+    from glossnorm.ingest import Problem
 
 
 @app.command("report")
