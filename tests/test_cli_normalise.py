@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -129,10 +130,16 @@ def test_a_full_disk_is_one_message_and_leaves_no_output(
 
     monkeypatch.setattr(write.OutputWriter, "_document", full)
     out = tmp_path / "out"
-    res = runner.invoke(app, ["normalise", str(corpus), "--glossary", MINI, "--out", str(out)])
+    before = set(multiprocessing.active_children())
+    res = runner.invoke(
+        app, ["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "2"]
+    )
     assert res.exit_code == 1 and not isinstance(res.exception, OSError)
     assert f"{out}: cannot write the output (No space left on device)" in res.output
     assert sorted(tmp_path.iterdir()) == [corpus]  # neither output nor its temporary folder
+    # The workers are stopped with the run, not when its generators are collected (here
+    # the runner holds the traceback, and with it the generators).
+    assert set(multiprocessing.active_children()) <= before
 
 
 def test_output_normalised_again_changes_nothing(corpus: Path, tmp_path: Path) -> None:

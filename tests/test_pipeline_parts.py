@@ -48,7 +48,7 @@ texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map
 def part_results(doc: Document, part_chars: int) -> list[DocResult]:
     steps, notes, parts = document_parts(doc.id, doc.text, part_chars, STAGE.rules)
     n = len(parts)
-    return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n)
+    return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n, len(doc.text))
             for i, p in enumerate(parts)]
 
 
@@ -61,6 +61,7 @@ def merged(results: list[DocResult]) -> DocResult:
         results[0].notes,
         b"".join(r.records for r in results),
         b"\n".join(r.lines for r in results if r.records),
+        chars=results[-1].chars,
     )
 
 
@@ -73,6 +74,7 @@ def test_parts_merge_to_the_document_result(text: str, part_chars: int) -> None:
         (i == 0, i == len(results) - 1) for i in range(len(results))
     ]
     assert all(r.clean_steps == () and r.notes == () for r in results[1:])
+    assert [r.chars for r in results] == [0] * (len(results) - 1) + [len(text)]
     assert merged(results) == process_document(STAGE, doc.id, doc.text)
 
 
@@ -108,10 +110,12 @@ def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(
     handed_on: list[tuple[int, int]] = []  # (part, parts) of each long-document result
     real = pipeline.part_result
 
-    def spy(steps: object, notes: object, part: pipeline.Part, i: int, n: int) -> DocResult:
+    def spy(
+        steps: object, notes: object, part: pipeline.Part, i: int, n: int, chars: int = 0
+    ) -> DocResult:
         if n > 1:
             handed_on.append((i, n))
-        return real(steps, notes, part, i, n)  # type: ignore[arg-type]
+        return real(steps, notes, part, i, n, chars)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "CHUNK_CHARS", 500)
     monkeypatch.setattr(pipeline, "part_result", spy)

@@ -487,16 +487,22 @@ def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | P
         yield Document(doc_id, text, str(path), 0, encoding)
 
 
-def _stdin(opts: IngestOptions) -> Iterator[Document | Problem]:
+def _read_stdin() -> bytes | str:
+    """All of stdin: bytes, or text from a stream without bytes underneath (tests,
+    embedding)."""
     buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is not None:
+    return buffer.read() if buffer is not None else sys.stdin.read()
+
+
+def _stdin(data: bytes | str, opts: IngestOptions) -> Iterator[Document | Problem]:
+    if isinstance(data, bytes):
         try:
-            text, encoding = decode_bytes(buffer.read(), opts.encoding)
+            text, encoding = decode_bytes(data, opts.encoding)
         except _Skip as exc:
             yield _problem("-", 0, str(exc), "skipped-file", opts)
             return
-    else:  # a text stream without bytes underneath (tests, embedding)
-        text, encoding = sys.stdin.read(), "utf-8"
+    else:
+        text, encoding = data, "utf-8"
     first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
     looks_jsonl = False
     if first.startswith("{"):
@@ -571,7 +577,9 @@ def _folder_files(
 def iter_inputs(inputs: Sequence[str], opts: IngestOptions) -> Iterator[Document | Problem]:
     """Documents and problems from every input, in order: inputs as given, then sorted
     relative paths inside folders, then file order."""
-    checked = [(raw, None if raw == "-" else _check_path(raw)) for raw in inputs]
+    # stdin is read here, with the checks, not when its turn comes: the documents may be
+    # read in another process (pipeline), which has no stdin of its own.
+    checked = [(raw, _read_stdin() if raw == "-" else _check_path(raw)) for raw in inputs]
     return _unique_ids(_iter_checked(checked, opts))
 
 
@@ -605,11 +613,11 @@ def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Prob
 
 
 def _iter_checked(
-    checked: list[tuple[str, tuple[Path, bool] | None]], opts: IngestOptions
+    checked: list[tuple[str, tuple[Path, bool] | bytes | str]], opts: IngestOptions
 ) -> Iterator[Document | Problem]:
     for raw, found in checked:
-        if found is None:
-            yield from _stdin(opts)
+        if not isinstance(found, tuple):  # stdin's data
+            yield from _stdin(found, opts)
             continue
         path, is_dir = found
         if is_dir:

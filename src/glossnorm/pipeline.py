@@ -4,6 +4,8 @@ Everything up to the dedup fingerprint is a pure function of one document (plus 
 glossary and rules), so it runs in worker processes; dedup decisions and writing happen in
 the main process in input order. The output is therefore byte-identical whatever the
 number of workers, and only a bounded window of documents is in flight at any time.
+With several workers, reading, cleaning and cutting (which need no glossary) run in a
+reader process from the start, while the main process loads the glossary (``Feed``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
+import threading
+import traceback
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
+from multiprocessing.connection import Connection
 from typing import NamedTuple, cast
 
 import orjson
@@ -32,6 +38,7 @@ from glossnorm.dedup import (
     Fingerprint,
     fingerprints,
 )
+from glossnorm.errors import GlossnormError
 from glossnorm.glossary import Glossary
 from glossnorm.ingest import IngestOptions, Problem, iter_inputs
 from glossnorm.match import Matcher
@@ -102,6 +109,7 @@ class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a se
     lines: bytes = b""  # their corpus.txt lines, joined with "\n"
     first: bool = True  # the first (or only) part of its document
     last: bool = True  # the last (or only) part of its document
+    chars: int = 0  # on the last part: the document's characters as read (for progress)
 
 
 class Kept(NamedTuple):
@@ -191,7 +199,7 @@ def process_document(stage: Stage, doc_id: str, text: str) -> DocResult:
     and only those cross the pipe to a worker (a frozen dataclass pickles 2-3x slower:
     0.077 s against 0.036 s per 20 MB, most of it in the main process)."""
     steps, notes, (segs,) = document_parts(doc_id, text, sys.maxsize, stage.rules)  # one part
-    return part_result(steps, notes, process_segments(stage, doc_id, segs), 0, 1)
+    return part_result(steps, notes, process_segments(stage, doc_id, segs), 0, 1, len(text))
 
 
 SegmentItem = tuple[int, str, bool]  # (index in the document, text, headline)
@@ -248,12 +256,16 @@ def part_result(
     part: Part,
     i: int,
     n: int,
+    chars: int = 0,
 ) -> DocResult:
-    """The result of part ``i`` of ``n`` of a document (the cleaning goes with the first)."""
+    """The result of part ``i`` of ``n`` of a document (the cleaning goes with the first,
+    the document's length ``chars`` with the last)."""
     if i:
         clean_steps, notes = (), ()
+    last = i == n - 1
     return DocResult(
-        part.segments, clean_steps, notes, part.records, part.lines, i == 0, i == n - 1
+        part.segments, clean_steps, notes, part.records, part.lines, i == 0, last,
+        chars if last else 0,
     )
 
 
@@ -288,51 +300,267 @@ def document_parts(
     return Cut(cleaned.steps, cleaned.notes, parts)
 
 
-def _process_chunk(docs: Sequence[tuple[str, str]]) -> list[DocResult]:
+def _process_packed(share: bytes) -> list[Part]:
+    """A share of a batch (``_pack``): [(document id, segments), ...]."""
     assert _STAGE is not None, "worker not initialised"
-    return [process_document(_STAGE, doc_id, text) for doc_id, text in docs]
-
-
-def _cut_document(doc_id: str, text: str) -> Cut:
-    assert _STAGE is not None, "worker not initialised"
-    return document_parts(doc_id, text, CHUNK_CHARS, _STAGE.rules)
-
-
-def _process_part(doc_id: str, segs: Sequence[SegmentItem]) -> Part:
-    assert _STAGE is not None, "worker not initialised"
-    return process_segments(_STAGE, doc_id, segs)
+    parts: list[tuple[str, list[SegmentItem]]] = pickle.loads(share)
+    return [process_segments(_STAGE, doc_id, segs) for doc_id, segs in parts]
 
 
 # --------------------------------------------------------------------------- main side
 
 
-def _is_long(it: Document | Problem) -> bool:
-    return isinstance(it, Document) and len(it.text) > LONG_DOC_CHARS
+def load_rules(opts: Options) -> BoilerplateRules | None:
+    return None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
 
 
-def _chunks(items: Iterable[Document | Problem]) -> Iterator[list[Document | Problem]]:
-    """Documents in chunks of about CHUNK_CHARS characters; a long document alone."""
-    chunk: list[Document | Problem] = []
+class Prepared(NamedTuple):
+    """A document read, cleaned and cut (``document_parts``); its text is in the cut."""
+
+    doc: Document  # text left out
+    chars: int  # its text's length as read
+    cut: Cut
+
+
+Batch = list[Prepared | Problem]
+
+
+def _batches(
+    items: Iterable[Document | Problem], rules: BoilerplateRules | None
+) -> Iterator[Batch]:
+    """Documents cleaned and cut, in batches of about CHUNK_CHARS characters: the unit
+    shipped to a worker. A long document comes alone, cut into parts of CHUNK_CHARS for
+    the workers to share (see LONG_DOC_CHARS); a shorter one is one part."""
+    batch: Batch = []
     size = 0
     for it in items:
-        if _is_long(it):
-            if chunk:
-                yield chunk
-            yield [it]
-            chunk, size = [], 0
+        if isinstance(it, Problem):
+            batch.append(it)
             continue
-        chunk.append(it)
-        if isinstance(it, Document):
-            size += len(it.text)
-        if size >= CHUNK_CHARS:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+        n = len(it.text)
+        long = n > LONG_DOC_CHARS
+        if long and batch:
+            yield batch
+            batch, size = [], 0
+        cut = document_parts(it.id, it.text, CHUNK_CHARS if long else sys.maxsize, rules)
+        batch.append(Prepared(replace(it, text=""), n, cut))
+        size += n
+        if long or size >= CHUNK_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class _Slot(NamedTuple):
+    """A document of a batch in flight, waiting for its ``parts`` results."""
+
+    doc: Document
+    chars: int
+    clean_steps: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+    parts: int
+
+
+class Packed(NamedTuple):
+    """A batch as it travels: what the main process keeps (``slots``) and the workers'
+    shares, pickled where the batch is made: its one-part documents together
+    (``whole``), each part of a long document alone (``parts``), for whichever worker is
+    free. The main process passes the shares on as they are (unpickled and pickled again
+    there, they cost it ~0.1 s per 20 MB)."""
+
+    slots: list[_Slot | Problem]
+    whole: bytes | None
+    parts: list[bytes]
+
+
+def _pack(batch: Batch) -> Packed:
+    slots: list[_Slot | Problem] = []
+    whole: list[tuple[str, list[SegmentItem]]] = []
+    cut_up: list[tuple[str, list[SegmentItem]]] = []
+    for it in batch:
+        if isinstance(it, Problem):
+            slots.append(it)
+            continue
+        (steps, notes, parts), doc_id = it.cut, it.doc.id
+        slots.append(_Slot(it.doc, it.chars, steps, notes, len(parts)))
+        (whole if len(parts) == 1 else cut_up).extend((doc_id, p) for p in parts)
+    dump = pickle.dumps
+    return Packed(
+        slots,
+        dump(whole, pickle.HIGHEST_PROTOCOL) if whole else None,
+        [dump([part], pickle.HIGHEST_PROTOCOL) for part in cut_up],
+    )
+
+
+class _InFlight(NamedTuple):
+    slots: list[_Slot | Problem]
+    whole: Future[list[Part]] | None
+    parts: deque[Future[list[Part]]]
+
+
+def _submit(pool: ProcessPoolExecutor, packed: Packed) -> _InFlight:
+    slots, whole, parts = packed
+    return _InFlight(
+        slots,
+        pool.submit(_process_packed, whole) if whole is not None else None,
+        deque(pool.submit(_process_packed, share) for share in parts),
+    )
+
+
+# How far the reading process may run ahead of the workers, in pickled bytes: far enough
+# to read and clean a 20 MB corpus while the glossary loads, and a bound on memory.
+READ_AHEAD_BYTES = 96 << 20
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+READER_STOP_SECONDS = 5.0
+
+
+class _Reader:
+    """Reading, cleaning and cutting (``_batches``) in a process of its own, started before
+    the glossary is loaded. Loading a glossary and building its automaton keep one core
+    busy for a while (10,000 entries: ~0.6 s) before any worker can start; meanwhile the
+    reader gets ahead on the other. Its batches arrive here in order, pickled."""
+
+    def __init__(self, batches: Iterator[Packed]) -> None:
+        ctx = multiprocessing.get_context("fork")  # inherits the open inputs' iterator
+        recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_read_ahead, args=(batches, send, recv), name="glossnorm-reader", daemon=True
+        )
+        # Forked with SIGINT and SIGTERM blocked, it unblocks them once its own handlers
+        # are set: stopped at once, it must not run this process's handlers (cli._app).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        send.close()  # the reader's end alone: its exit is this end's EOF
+        self._conn = recv
+
+    def __iter__(self) -> Iterator[Packed]:
+        while True:
+            try:
+                data = self._conn.recv_bytes()
+            except EOFError:
+                self._proc.join(READER_STOP_SECONDS)
+                raise GlossnormError(
+                    f"the reading process stopped unexpectedly (exit code {self._proc.exitcode})"
+                ) from None
+            item = pickle.loads(data)
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        if self._proc.is_alive():  # stopped early: a failure, or the consumer stopped
+            self._proc.terminate()
+            self._proc.join(READER_STOP_SECONDS)
+            if self._proc.is_alive():  # it did not die of SIGTERM: not to hang the run
+                self._proc.kill()
+        self._proc.join()
+        self._conn.close()
+
+
+def _read_ahead(batches: Iterator[Packed], send: Connection, recv: Connection) -> None:
+    """The reading process: pickle batches while a thread sends them (the pipe takes only
+    64 KiB until the main process reads). Ends with None, or the exception that stopped it."""
+    recv.close()
+    # Ctrl-C reaches the whole process group: the main process stops this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICE)
+    pending: deque[bytes | None] = deque()
+    room = threading.Condition()
+    held = 0  # bytes pickled and not yet sent
+
+    def sender() -> None:
+        nonlocal held
+        while True:
+            with room:
+                room.wait_for(lambda: pending)
+                data = pending.popleft()
+            if data is None:
+                return
+            send.send_bytes(data)  # (releases the GIL)
+            with room:
+                held -= len(data)
+                room.notify()
+
+    def put(item: object) -> None:
+        nonlocal held
+        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+        with room:
+            room.wait_for(lambda: held < READ_AHEAD_BYTES)
+            held += len(data)
+            pending.append(data)
+            room.notify()
+
+    thread = threading.Thread(target=sender, name="glossnorm-reader-send", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            put(batch)
+        put(None)
+    except Exception as exc:  # every failure goes to the main process
+        put(exc if isinstance(exc, GlossnormError) else _described(exc))
+    with room:
+        pending.append(None)
+        room.notify()
+    thread.join()
+
+
+def _described(exc: BaseException) -> RuntimeError:
+    """An unexpected exception as the main process can raise it (it may not unpickle)."""
+    text = "".join(traceback.format_exception(exc))
+    return RuntimeError(f"the reading process failed:\n{text}")
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class Feed:
+    """The inputs as a run takes them. Making one checks them (and reads stdin); with
+    several workers where fork exists, it starts reading, cleaning and cutting them in a
+    process of its own (``_Reader``) at once, so that the glossary can load meanwhile.
+    Close it (``with``) when the run ends, or if it never starts."""
+
+    def __init__(self, inputs: Sequence[str], opts: Options) -> None:
+        self._items = iter_inputs(inputs, opts.ingest)  # checks the inputs now
+        self._packed: Iterator[Packed] | None = None
+        self._reader: _Reader | None = None
+        if opts.workers > 1:
+            self._packed = map(_pack, _batches(self._items, load_rules(opts)))
+            if _can_fork():
+                self._reader = _Reader(self._packed)
+
+    def documents(self) -> Iterator[Document | Problem]:
+        """One by one, read here (for one worker)."""
+        return self._items
+
+    def batches(self) -> Iterator[Packed]:
+        """In batches for the workers, from the reader process where there is one."""
+        if self._packed is None:
+            raise ValueError("this feed was made for one worker")
+        return iter(self._reader) if self._reader is not None else self._packed
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+    def __enter__(self) -> Feed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def iter_results(
-    inputs: Sequence[str], glossary: Glossary, opts: Options
+    feed: Feed, glossary: Glossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     """Per-document results in input order, computed by ``opts.workers`` processes."""
     # A run allocates millions of short-lived tuples and keeps growing dicts of them (the
@@ -343,7 +571,7 @@ def iter_results(
     try:
         if opts.workers <= 1:
             stage = _frozen_stage(glossary, opts)
-            for it in iter_inputs(inputs, opts.ingest):
+            for it in feed.documents():
                 if isinstance(it, Problem):
                     yield it
                 elif _is_long(it):
@@ -352,52 +580,44 @@ def iter_results(
                 else:
                     yield it, process_document(stage, it.id, it.text)
         else:
-            yield from _iter_parallel(inputs, glossary, opts)
+            yield from _iter_parallel(feed, glossary, opts)
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
 
 
+def _is_long(it: Document | Problem) -> bool:
+    return isinstance(it, Document) and len(it.text) > LONG_DOC_CHARS
+
+
 def _iter_parallel(
-    inputs: Sequence[str], glossary: Glossary, opts: Options
+    feed: Feed, glossary: Glossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     # Where fork exists, the workers inherit the stage (automaton, rules) built once here;
     # elsewhere each worker builds its own from the glossary.
     global _STAGE
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    if fork:
-        _STAGE = _frozen_stage(glossary, opts)
-    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    fork = _can_fork()
     try:
+        if fork:
+            _STAGE = _frozen_stage(glossary, opts)
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
         with ProcessPoolExecutor(
             max_workers=opts.workers,
             mp_context=ctx,
             initializer=_init_worker,
             initargs=(None if fork else glossary, opts),
         ) as pool:
-            # A bounded window of chunks in flight: memory stays flat whatever the corpus.
-            window: deque[tuple[list[Document | Problem], _InFlight]] = deque()
-            chunks = _chunks(iter_inputs(inputs, opts.ingest))
+            # A bounded window of batches in flight: memory stays flat whatever the corpus.
+            window: deque[_InFlight] = deque()
+            todo = feed.batches()
             limit = opts.workers * WINDOW_PER_WORKER
             try:
                 while True:
-                    while len(window) < limit and (chunk := next(chunks, None)) is not None:
-                        window.append((chunk, _submit(pool, chunk)))
-                    for _, flight in window:  # long documents cut since: share them out
-                        if isinstance(flight, _LongDoc) and flight.is_cut():
-                            flight.share_out(pool)
+                    while len(window) < limit and (batch := next(todo, None)) is not None:
+                        window.append(_submit(pool, batch))
                     if not window:
                         break
-                    chunk, flight = window.popleft()
-                    if isinstance(flight, _LongDoc):
-                        (doc,) = chunk
-                        assert isinstance(doc, Document)
-                        for res in flight.results(pool):
-                            yield doc, res
-                        continue
-                    results = iter(flight.result())
-                    for it in chunk:
-                        yield it if isinstance(it, Problem) else (it, next(results))
+                    yield from _results(window.popleft())
             except BaseException:  # a failure, or the consumer stopped: drop queued work
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -405,72 +625,49 @@ def _iter_parallel(
         _STAGE = None
 
 
+def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem]:
+    """A batch's results in input order, each part's dropped once handed on."""
+    whole = iter(flight.whole.result() if flight.whole is not None else ())
+    for slot in flight.slots:
+        if isinstance(slot, Problem):
+            yield slot
+            continue
+        doc, chars, steps, notes, n = slot
+        for i in range(n):
+            (part,) = [next(whole)] if n == 1 else flight.parts.popleft().result()
+            yield doc, part_result(steps, notes, part, i, n, chars)
+
+
 def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
     """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
     steps, notes, parts = document_parts(doc.id, doc.text, CHUNK_CHARS, stage.rules)
-    for i in range(len(parts)):
+    n = len(parts)
+    for i in range(n):
         segs, parts[i] = parts[i], []  # each part's texts go once they are done
-        yield part_result(steps, notes, process_segments(stage, doc.id, segs), i, len(parts))
-
-
-class _LongDoc:
-    """A long document in flight: one worker cleans and cuts it, then its parts are shared
-    out among all of them (see LONG_DOC_CHARS)."""
-
-    def __init__(self, doc_id: str, cut: Future[Cut]) -> None:
-        self.doc_id = doc_id
-        self.cut: Future[Cut] | None = cut  # dropped once shared out: it holds the text
-        self.clean: tuple[tuple[tuple[str, int], ...], tuple[str, ...]] = ((), ())
-        self.parts: deque[Future[Part]] = deque()
-
-    def is_cut(self) -> bool:
-        return self.cut is not None and self.cut.done()
-
-    def share_out(self, pool: ProcessPoolExecutor) -> None:
-        if self.cut is not None:
-            steps, notes, parts = self.cut.result()
-            self.cut = None
-            self.clean = (steps, notes)
-            self.parts.extend(pool.submit(_process_part, self.doc_id, part) for part in parts)
-
-    def results(self, pool: ProcessPoolExecutor) -> Iterator[DocResult]:
-        """The parts' results in order, each dropped here once it is handed on."""
-        self.share_out(pool)
-        n = len(self.parts)
-        for i in range(n):
-            yield part_result(*self.clean, self.parts.popleft().result(), i, n)
-
-
-_InFlight = Future[list[DocResult]] | _LongDoc  # a chunk's results, or a long document
-
-
-def _submit(pool: ProcessPoolExecutor, chunk: list[Document | Problem]) -> _InFlight:
-    """Send a chunk to the workers; a long document goes alone, to be cut first."""
-    if len(chunk) == 1 and _is_long(doc := chunk[0]):
-        assert isinstance(doc, Document)
-        return _LongDoc(doc.id, pool.submit(_cut_document, doc.id, doc.text))
-    return pool.submit(_process_chunk, [(d.id, d.text) for d in chunk if isinstance(d, Document)])
+        part = process_segments(stage, doc.id, segs)
+        yield part_result(steps, notes, part, i, n, len(doc.text))
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped
 
 
 def run(
-    inputs: Sequence[str],
+    feed: Feed,
     glossary: Glossary,
     opts: Options,
     index_path: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> tuple[Iterator[tuple[Document | None, list[Event]]], Stats, DedupIndex]:
+) -> tuple[Generator[tuple[Document | None, list[Event]]], Stats, DedupIndex]:
     """Stream (document, events) pairs; ``stats`` fills in as the stream is consumed.
+    A document may come without its text (its events have it).
 
     The caller must consume the iterator and then call ``index.commit()``/``close()``.
     """
     stats = Stats()
     index = DedupIndex(opts.dedup, index_path)
 
-    def events() -> Iterator[tuple[Document | None, list[Event]]]:
-        for res in iter_results(inputs, glossary, opts):
+    def events() -> Generator[tuple[Document | None, list[Event]]]:
+        for res in iter_results(feed, glossary, opts):
             if isinstance(res, Problem):
                 stats.problems.append(res)
                 if res.kind == "bad-record":
@@ -480,7 +677,7 @@ def run(
             doc, result = res
             yield doc, _account(doc, result, stats, index)
             if progress is not None and result.last:
-                progress(len(doc.text))
+                progress(result.chars)
 
     return events(), stats, index
 

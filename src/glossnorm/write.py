@@ -21,7 +21,7 @@ from typing import IO, Any
 from glossnorm.dedup import DocDup
 from glossnorm.errors import OutputError
 from glossnorm.glossary import Glossary
-from glossnorm.pipeline import Duplicate, Event, Kept, Options, Stats, run
+from glossnorm.pipeline import Duplicate, Event, Feed, Kept, Options, Stats, run
 from glossnorm.record import jsonl
 
 SUMMARY_VERSION = 1
@@ -256,7 +256,7 @@ def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_corpus(
     inputs: Sequence[str],
-    glossary: Glossary,
+    glossary: Glossary | Callable[[], Glossary],
     opts: Options,
     out: Path,
     *,
@@ -266,6 +266,8 @@ def normalise_corpus(
     options: dict[str, Any] | None = None,
 ) -> Stats:
     """Run the pipeline into the folder ``out`` (atomically) and return the totals.
+    ``glossary`` may be a function that loads it: it is called once reading has started
+    (``Feed``).
 
     The dedup index is committed only after every document went through; a failure on
     the way leaves neither output that looks complete nor a half-updated index.
@@ -278,12 +280,13 @@ def normalise_corpus(
         # The output folder is replaced as a whole at the end: the index committed into
         # it would go with the old folder.
         raise OutputError(f"{index}: --index must be outside --out {out}, which is replaced")
-    with OutputWriter(out, force) as writer:
-        events, stats, idx = run(inputs, glossary, opts, index, progress=progress)
+    with Feed(inputs, opts) as feed, OutputWriter(out, force) as writer:
+        gl = glossary if isinstance(glossary, Glossary) else glossary()
+        events, stats, idx = run(feed, gl, opts, index, progress=progress)
         try:
             for _, evs in events:
                 writer.document(evs)
-            extra = {"glossary": {"entries": len(glossary), "files": len(glossary.paths)}}
+            extra = {"glossary": {"entries": len(gl), "files": len(gl.paths)}}
             if options is not None:
                 extra["options"] = options
             # What can fail on the data (the summary's encoding) comes before the index
@@ -292,6 +295,7 @@ def normalise_corpus(
             summary = summary_json(summary_dict(stats, extra))
             idx.commit()
         finally:
+            events.close()  # on a failure here: stops the workers now, not at collection
             idx.close()
         writer.commit(summary)
     return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,7 +128,6 @@ def normalise_cmd(
         gloss_inline=gloss is GlossMode.inline,
         workers=workers or default_workers(),
     )
-    gl = load_glossary(glossary)
     bar = _progress() if sys.stderr.isatty() else None
     task = bar.add_task("normalise", total=None) if bar is not None else None
 
@@ -145,8 +145,10 @@ def normalise_cmd(
         "text_field": text_field,
     }
     try:
+        # The glossary loads once the inputs are being read, in parallel with it.
+        load = partial(load_glossary, glossary)
         stats = normalise_corpus(
-            inputs, gl, opts, out, force=force, index=index, progress=tick, options=options
+            inputs, load, opts, out, force=force, index=index, progress=tick, options=options
         )
     finally:
         if bar is not None:
