@@ -168,13 +168,18 @@ class Stage:
 _STAGE: Stage | None = None
 
 
-def _init_worker(glossary: Glossary | None, opts: Options) -> None:
-    global _STAGE
-    # A forked worker inherits the command's SIGTERM handler (cli._app), which unwinds the
-    # main process; a worker just stops, and the main process stops the others.
+def _as_helper() -> None:
+    """Set up a worker or the reader. A forked one inherits the command's SIGTERM handler
+    (cli._app), which unwinds the main process; a helper just stops, and the main process
+    stops the others. Helpers run nicer than the main process (see WORKER_NICE)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(os, "nice"):  # (POSIX only)
         os.nice(WORKER_NICE)
+
+
+def _init_worker(glossary: Glossary | None, opts: Options) -> None:
+    global _STAGE
+    _as_helper()
     if glossary is not None:  # spawned: build the stage here (forked workers inherit it)
         _STAGE = _frozen_stage(glossary, opts)
 
@@ -303,7 +308,7 @@ def document_parts(
 def _process_packed(share: bytes) -> list[Part]:
     """A share of a batch (``_pack``): [(document id, segments), ...]."""
     assert _STAGE is not None, "worker not initialised"
-    parts: list[tuple[str, list[SegmentItem]]] = pickle.loads(share)
+    parts: Share = pickle.loads(share)
     return [process_segments(_STAGE, doc_id, segs) for doc_id, segs in parts]
 
 
@@ -314,52 +319,17 @@ def load_rules(opts: Options) -> BoilerplateRules | None:
     return None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
 
 
-class Prepared(NamedTuple):
-    """A document read, cleaned and cut (``document_parts``); its text is in the cut."""
-
-    doc: Document  # text left out
-    chars: int  # its text's length as read
-    cut: Cut
-
-
-Batch = list[Prepared | Problem]
-
-
-def _batches(
-    items: Iterable[Document | Problem], rules: BoilerplateRules | None
-) -> Iterator[Batch]:
-    """Documents cleaned and cut, in batches of about CHUNK_CHARS characters: the unit
-    shipped to a worker. A long document comes alone, cut into parts of CHUNK_CHARS for
-    the workers to share (see LONG_DOC_CHARS); a shorter one is one part."""
-    batch: Batch = []
-    size = 0
-    for it in items:
-        if isinstance(it, Problem):
-            batch.append(it)
-            continue
-        n = len(it.text)
-        long = n > LONG_DOC_CHARS
-        if long and batch:
-            yield batch
-            batch, size = [], 0
-        cut = document_parts(it.id, it.text, CHUNK_CHARS if long else sys.maxsize, rules)
-        batch.append(Prepared(replace(it, text=""), n, cut))
-        size += n
-        if long or size >= CHUNK_CHARS:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
 class _Slot(NamedTuple):
     """A document of a batch in flight, waiting for its ``parts`` results."""
 
-    doc: Document
-    chars: int
+    doc: Document  # its text left out: the shares have it
+    chars: int  # its text's length as read
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     parts: int
+
+
+Share = list[tuple[str, list[SegmentItem]]]  # (document id, segments) for one worker
 
 
 class Packed(NamedTuple):
@@ -374,23 +344,48 @@ class Packed(NamedTuple):
     parts: list[bytes]
 
 
-def _pack(batch: Batch) -> Packed:
-    slots: list[_Slot | Problem] = []
-    whole: list[tuple[str, list[SegmentItem]]] = []
-    cut_up: list[tuple[str, list[SegmentItem]]] = []
-    for it in batch:
-        if isinstance(it, Problem):
-            slots.append(it)
-            continue
-        (steps, notes, parts), doc_id = it.cut, it.doc.id
-        slots.append(_Slot(it.doc, it.chars, steps, notes, len(parts)))
-        (whole if len(parts) == 1 else cut_up).extend((doc_id, p) for p in parts)
+def _pack(slots: list[_Slot | Problem], whole: Share, cut_up: Share) -> Packed:
     dump = pickle.dumps
     return Packed(
         slots,
         dump(whole, pickle.HIGHEST_PROTOCOL) if whole else None,
         [dump([part], pickle.HIGHEST_PROTOCOL) for part in cut_up],
     )
+
+
+def _batches(
+    items: Iterable[Document | Problem], rules: BoilerplateRules | None
+) -> Iterator[Packed]:
+    """Documents cleaned and cut, in batches of about CHUNK_CHARS characters: the unit
+    shipped to the workers. A long document comes alone, cut into parts of CHUNK_CHARS for
+    the workers to share (see LONG_DOC_CHARS); a shorter one is one part."""
+    slots: list[_Slot | Problem] = []
+    whole: Share = []
+    size = 0
+    for it in items:
+        if isinstance(it, Problem):
+            slots.append(it)
+            continue
+        n = len(it.text)
+        long = n > LONG_DOC_CHARS
+        if long and slots:
+            yield _pack(slots, whole, [])
+            slots, whole, size = [], [], 0
+        steps, notes, parts = document_parts(
+            it.id, it.text, CHUNK_CHARS if long else sys.maxsize, rules
+        )
+        slots.append(_Slot(replace(it, text=""), n, steps, notes, len(parts)))
+        if len(parts) > 1:  # (a long document)
+            yield _pack(slots, [], [(it.id, part) for part in parts])
+            slots, whole, size = [], [], 0
+            continue
+        whole.append((it.id, parts[0]))
+        size += n
+        if long or size >= CHUNK_CHARS:
+            yield _pack(slots, whole, [])
+            slots, whole, size = [], [], 0
+    if slots:
+        yield _pack(slots, whole, [])
 
 
 class _InFlight(NamedTuple):
@@ -469,10 +464,8 @@ def _read_ahead(batches: Iterator[Packed], send: Connection, recv: Connection) -
     recv.close()
     # Ctrl-C reaches the whole process group: the main process stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _as_helper()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    if hasattr(os, "nice"):
-        os.nice(WORKER_NICE)
     pending: deque[bytes | None] = deque()
     room = threading.Condition()
     held = 0  # bytes pickled and not yet sent
@@ -534,7 +527,7 @@ class Feed:
         self._packed: Iterator[Packed] | None = None
         self._reader: _Reader | None = None
         if opts.workers > 1:
-            self._packed = map(_pack, _batches(self._items, load_rules(opts)))
+            self._packed = _batches(self._items, load_rules(opts))
             if _can_fork():
                 self._reader = _Reader(self._packed)
 
