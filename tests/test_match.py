@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glossnorm.glossary import Glossary, load_glossary
-from glossnorm.match import Matcher, pattern_specs
+from glossnorm.match import Matcher, clause_around, pattern_specs, sudachi_boundaries
 from glossnorm.model import Entry, EntryType, Lang, Variant
 from glossnorm.normalise import (
     Edit,
@@ -69,6 +69,56 @@ def test_token_rule_uses_injected_boundaries() -> None:
     gl = load_glossary(HERE / "fixtures" / "mini.gloss")
     never = Matcher(gl, boundaries=lambda text: frozenset())
     assert normalise_text(never, "奈藤・ロシア").text == "奈藤・ロシア"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "clause"),
+    [
+        ("美国務長官", 0, 1, "美国務長官"),
+        ("速報、美国務長官が来日。会見へ", 3, 4, "、美国務長官が来日。"),
+        ("「美、ロ」首脳", 1, 2, "「美、"),
+        ("NATO(美)", 5, 6, "(美)"),
+    ],
+)
+def test_clause_around(text: str, start: int, end: int, clause: str) -> None:
+    a, b = clause_around(text, start, end)
+    assert text[a:b] == clause
+
+
+def test_token_rule_checks_clause_boundaries_only() -> None:
+    # The injected tokeniser sees the clause, and its offsets are the clause's own.
+    gl = load_glossary(HERE / "fixtures" / "mini.gloss")
+    seen: list[str] = []
+
+    def bounds(text: str) -> frozenset[int]:
+        seen.append(text)
+        return frozenset(range(len(text) + 1))
+
+    m = Matcher(gl, boundaries=bounds)
+    assert normalise_text(m, "速報。奈藤・ロシア会談、開幕").text != "速報。奈藤・ロシア会談、開幕"
+    assert seen == ["。奈藤・ロシア会談、"]
+
+
+def test_sudachi_boundaries_inside_a_clause_are_the_lines() -> None:
+    # Why checking a clause is enough: Sudachi draws the same boundaries inside a clause
+    # as inside its whole line (the shipped corpus's lines here).
+    lines = [
+        line
+        for path in sorted((HERE.parent / "corpus").rglob("*.txt"))
+        for line in path.read_bytes().decode("utf-8", "replace").splitlines()
+        if line.strip() and len(line.encode()) < 16_000
+    ]
+    clauses = 0
+    for line in lines:
+        whole = sudachi_boundaries(line)
+        for i in range(len(line)):
+            a, b = clause_around(line, i, i)
+            if a != i - 1 and (i or a):
+                continue  # (each clause once: from its opening stop, or from 0)
+            inside = {a + x for x in sudachi_boundaries(line[a:b])} - {a, b}
+            assert inside == {x for x in whole if a < x < b}, line[a:b]
+            clauses += 1
+    assert clauses > 300
 
 
 def test_apply_edits_rejects_overlaps() -> None:
