@@ -24,7 +24,10 @@ gen_glossary.py; both are generated on first use into ``benchmarks/_work/``):
     normalise FILES ... --dedup exact`` in a fresh process with the default workers, timed
     from outside (interpreter start-up and imports included; its output is compared too);
 (f) peak RSS of a fresh subprocess per corpus size (``--rss-mb``, default 10 and 50), read
-    from ``resource.getrusage`` (self and children), and its growth.
+    from ``resource.getrusage`` (self and children), and its growth; with one worker and
+    with the default workers (``--rss-workers``), where the main process, the reader and
+    the workers are counted together by their proportional set size (PSS, Linux: pages
+    shared after fork counted once), sampled every 50 ms.
 
 The glossnorm rows of (a), (d) and (e) run ``--repeat`` times (default 3), interleaved, and
 the fastest run is reported: this shared machine drifts by 10-30% between runs. The
@@ -145,13 +148,16 @@ class Timing:
 
 def run_glossnorm(
     files: list[Path], glossary: Path, workers: int, out: Path, dedup: Mode = "exact",
+    nbytes: int | None = None,
 ) -> Timing:
     """``glossnorm normalise FILES --glossary G --out OUT --dedup D --workers N --force``,
     run in this process through the CLI's own entry point (so the benchmark follows the
-    CLI, whatever the library's internal API looks like this week)."""
+    CLI, whatever the library's internal API looks like this week). ``nbytes``: the input
+    size, where ``files`` are folders."""
     from glossnorm.cli import app
 
-    nbytes = sum(f.stat().st_size for f in files)
+    if nbytes is None:
+        nbytes = sum(f.stat().st_size for f in files)
     argv = ["normalise", *map(str, files), "--glossary", str(glossary), "--out", str(out),
             "--dedup", dedup, "--workers", str(workers), "--force"]
     err = io.StringIO()
@@ -289,9 +295,18 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 def rss_child(args: argparse.Namespace) -> int:
     """Run glossnorm once in this fresh process and print timing and peak RSS as JSON."""
-    files, _ = take_mb(args.corpus, args.mb)
+    files, nbytes = take_mb(args.corpus, args.mb)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-        t = run_glossnorm(files, args.glossary, args.workers, Path(tmp) / "out", args.dedup)
+        # The corpus as one folder, as a user gives it: a list of 35,000 paths (150 MB) in
+        # this process and on the command line would itself grow with the corpus.
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        for f in files:
+            (folder / f.name).symlink_to(f.resolve())
+        del files
+        t = run_glossnorm(
+            [folder], args.glossary, args.workers, Path(tmp) / "out", args.dedup, nbytes
+        )
     scale = 1 if sys.platform != "darwin" else 1024  # ru_maxrss: KiB on Linux, bytes on macOS
     print(json.dumps({
         "seconds": t.seconds,
@@ -318,16 +333,44 @@ def _peak_rss_kib() -> int:
     return 0
 
 
+def _tree_pss_kib(root: int) -> int:
+    """PSS of ``root`` and all its descendants, in KiB (Linux; 0 elsewhere). Forked workers
+    share the glossary and the automaton with the main process: adding up their RSS would
+    count those pages once per process, PSS shares each page out among its processes."""
+    total = 0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                    todo.extend(int(c) for c in f.read().split())
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                total += next(int(ln.split()[1]) for ln in f if ln.startswith("Pss:"))
+        except (OSError, ValueError, StopIteration):  # (a process that ended meanwhile)
+            continue
+    return total
+
+
 def measure_rss(
     corpus: Path, mb: float, glossary: Path, workers: int, dedup: Mode
 ) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--rss-child", "--mb", str(mb), "--corpus", str(corpus),
            "--glossary", str(glossary), "--workers", str(workers), "--dedup", dedup]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                         env={**os.environ, "PYTHONPATH": str(HERE.parents[0] / "src")})
-    if res.returncode != 0:
-        raise RuntimeError(f"RSS run failed:\n{res.stderr}")
-    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parents[0] / "src")}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_pss_kib(proc.pid))
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"RSS run failed:\n{err.read()}")
+        got: dict[str, float] = json.loads(out.read().strip().splitlines()[-1])
+    got["tree_pss_kib"] = peak
+    return got
 
 
 # --------------------------------------------------------------------------- profile
@@ -367,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-mb", default="10,50", help="corpus sizes for the RSS runs")
     ap.add_argument("--rss-dedup", default="exact,off",
                     help="dedup modes for the RSS runs (off isolates the dedup index)")
+    ap.add_argument("--rss-workers", default=f"1,{default_workers()}",
+                    help="worker counts for the RSS runs (default: 1 and this machine's default)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="glossary sizes")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: a-f or sudachi,"
                     "regex,sizes,workers,near,rss")
@@ -513,15 +558,17 @@ def main(argv: list[str] | None = None) -> int:
         del text
 
         # (f) RSS in fresh subprocesses.
-        rss: dict[tuple[str, float], dict[str, float]] = {}
+        rss: dict[tuple[str, int, float], dict[str, float]] = {}
         if not ({"f", "rss"} & skip):
-            for mode in args.rss_dedup.split(","):
-                for m in rss_mb:
-                    print(f"  RSS run {m:g} MB, dedup {mode} ...", file=sys.stderr, end="",
-                          flush=True)
-                    r = measure_rss(corpus, m, gdir[MAIN], 1, mode)
-                    rss[mode, m] = r
-                    print(f" {r['self_kib'] / 1024:.0f} MiB", file=sys.stderr)
+            for n in dict.fromkeys(int(w) for w in args.rss_workers.split(",")):
+                for mode in args.rss_dedup.split(","):
+                    for m in rss_mb:
+                        print(f"  RSS run {m:g} MB, dedup {mode}, {n} worker(s) ...",
+                              file=sys.stderr, end="", flush=True)
+                        r = measure_rss(corpus, m, gdir[MAIN], n, mode)
+                        rss[mode, n, m] = r
+                        print(f" {r['self_kib'] / 1024:.0f} MiB, all processes "
+                              f"{r['tree_pss_kib'] / 1024:.0f} MiB PSS", file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -583,18 +630,25 @@ def main(argv: list[str] | None = None) -> int:
                       + (f", {cli.mbps / tok_only.mbps:.1f}x tokenising alone" if tok_only else ""))
                 summary["cli_fresh_vs_sudachi"] = cli.mbps / sud_mbps
     if rss:
-        for (mode, m), r in rss.items():
-            print(f"(f) peak RSS at {m:g} MB, dedup {mode}: {r['self_kib'] / 1024:.0f} MiB "
-                  f"(children {r['children_kib'] / 1024:.0f} MiB), "
+        for (mode, n, m), r in rss.items():
+            print(f"(f) peak RSS at {m:g} MB, dedup {mode}, {n} worker(s): "
+                  f"{r['self_kib'] / 1024:.0f} MiB (largest child "
+                  f"{r['children_kib'] / 1024:.0f} MiB; all processes "
+                  f"{r['tree_pss_kib'] / 1024:.0f} MiB PSS), "
                   f"{r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
-        summary["rss_mib"] = {f"{k[0]} {k[1]:g}": v["self_kib"] / 1024 for k, v in rss.items()}
-        for mode in dict.fromkeys(k[0] for k in rss):
-            sz = sorted(m for md, m in rss if md == mode)
+        summary["rss_mib"] = {f"{k[0]} {k[2]:g} w{k[1]}": v["self_kib"] / 1024
+                              for k, v in rss.items()}
+        summary["tree_pss_mib"] = {f"{k[0]} {k[2]:g} w{k[1]}": v["tree_pss_kib"] / 1024
+                                   for k, v in rss.items()}
+        for mode, n in dict.fromkeys(k[:2] for k in rss):
+            sz = sorted(m for md, w, m in rss if (md, w) == (mode, n))
             if len(sz) > 1:
-                growth = (rss[mode, sz[-1]]["self_kib"] - rss[mode, sz[0]]["self_kib"]) / 1024
-                print(f"(f) RSS growth {sz[0]:g} -> {sz[-1]:g} MB of input, dedup {mode}: "
-                      f"{growth:+.0f} MiB" + (" (the in-memory dedup index, the CLI default)"
-                                              if mode != "off" else ""))
+                lo, hi = rss[mode, n, sz[0]], rss[mode, n, sz[-1]]
+                print(f"(f) growth {sz[0]:g} -> {sz[-1]:g} MB of input, dedup {mode}, {n} "
+                      f"worker(s): RSS {(hi['self_kib'] - lo['self_kib']) / 1024:+.0f} MiB, "
+                      f"all processes {(hi['tree_pss_kib'] - lo['tree_pss_kib']) / 1024:+.0f} "
+                      "MiB PSS" + (" (the in-memory dedup index, the CLI default)"
+                                   if mode != "off" else ""))
     summary["rows"] = {k: {"seconds": v.seconds, "bytes": v.nbytes, "mbps": v.mbps,
                            "setup": v.setup, "note": v.note} for k, v in res.items()}
     summary["notes"] = notes
