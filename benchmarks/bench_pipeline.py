@@ -352,6 +352,10 @@ def _tree_pss_kib(root: int) -> int:
     return total
 
 
+def _mib(kib: float) -> str:
+    return f"{kib / 1024:.0f} MiB" if kib else "n/a"  # (no PSS outside Linux)
+
+
 def measure_rss(
     corpus: Path, mb: float, glossary: Path, workers: int, dedup: Mode
 ) -> dict[str, float]:
@@ -568,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
                         r = measure_rss(corpus, m, gdir[MAIN], n, mode)
                         rss[mode, n, m] = r
                         print(f" {r['self_kib'] / 1024:.0f} MiB, all processes "
-                              f"{r['tree_pss_kib'] / 1024:.0f} MiB PSS", file=sys.stderr)
+                              f"{_mib(r['tree_pss_kib'])} PSS", file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -634,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(f) peak RSS at {m:g} MB, dedup {mode}, {n} worker(s): "
                   f"{r['self_kib'] / 1024:.0f} MiB (largest child "
                   f"{r['children_kib'] / 1024:.0f} MiB; all processes "
-                  f"{r['tree_pss_kib'] / 1024:.0f} MiB PSS), "
+                  f"{_mib(r['tree_pss_kib'])} PSS), "
                   f"{r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
         summary["rss_mib"] = {f"{k[0]} {k[2]:g} w{k[1]}": v["self_kib"] / 1024
                               for k, v in rss.items()}
@@ -644,11 +648,14 @@ def main(argv: list[str] | None = None) -> int:
             sz = sorted(m for md, w, m in rss if (md, w) == (mode, n))
             if len(sz) > 1:
                 lo, hi = rss[mode, n, sz[0]], rss[mode, n, sz[-1]]
+                pss = (
+                    f"{(hi['tree_pss_kib'] - lo['tree_pss_kib']) / 1024:+.0f} MiB"
+                    if lo["tree_pss_kib"] and hi["tree_pss_kib"] else "n/a"
+                )
                 print(f"(f) growth {sz[0]:g} -> {sz[-1]:g} MB of input, dedup {mode}, {n} "
                       f"worker(s): RSS {(hi['self_kib'] - lo['self_kib']) / 1024:+.0f} MiB, "
-                      f"all processes {(hi['tree_pss_kib'] - lo['tree_pss_kib']) / 1024:+.0f} "
-                      "MiB PSS" + (" (the in-memory dedup index, the CLI default)"
-                                   if mode != "off" else ""))
+                      f"all processes {pss} PSS" + (" (the in-memory dedup index, the CLI "
+                                                    "default)" if mode != "off" else ""))
     summary["rows"] = {k: {"seconds": v.seconds, "bytes": v.nbytes, "mbps": v.mbps,
                            "setup": v.setup, "note": v.note} for k, v in res.items()}
     summary["notes"] = notes
