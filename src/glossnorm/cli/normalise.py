@@ -145,7 +145,8 @@ def normalise_cmd(
         "text_field": text_field,
     }
     try:
-        # The glossary loads once the inputs are being read, in parallel with it.
+        # The glossary loads once the inputs are checked (with several workers, while a
+        # reader process reads them: pipeline.Feed).
         load = partial(load_glossary, glossary)
         stats = normalise_corpus(
             inputs, load, opts, out, force=force, index=index, progress=tick, options=options
