@@ -324,6 +324,28 @@ def test_stdin_input(tmp_path: Path) -> None:
     assert rows[0]["text"] == "キーウ近郊"
 
 
+def test_stdin_jsonl_with_two_workers_matches_the_file(tmp_path: Path) -> None:
+    # Two workers read stdin in a reader process of their own (a forked process has its
+    # stdin closed): the stream must reach it whole, and give what the same file gives.
+    lines = [{"id": f"d{i}", "text": f"キエフ近郊の第{i}報。\nブリンカーン氏が来訪した{i}日目。"}
+             for i in range(40)]
+    data = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
+    (tmp_path / "feed.jsonl").write_bytes(data)
+    outs = {}
+    for name, inp in (("pipe", "-"), ("file", str(tmp_path / "feed.jsonl"))):
+        outs[name] = tmp_path / name
+        proc = subprocess.run(
+            [sys.executable, "-m", "glossnorm", "normalise", inp, "--glossary", MINI,
+             "--id-field", "id", "--workers", "2", "--out", str(outs[name])],
+            input=data if inp == "-" else None, capture_output=True, check=False,
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+    for f in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl"):
+        assert (outs["pipe"] / f).read_bytes() == (outs["file"] / f).read_bytes(), f
+    rows, _, summary = _read(outs["pipe"])
+    assert summary["documents"] == 40 and rows[0]["text"] == "キーウ近郊の第0報。"
+
+
 def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
     code, output = _run(
         ["normalise", str(tmp_path / "nope"), "--glossary", MINI, "--out", str(tmp_path / "o")]

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -319,6 +320,70 @@ def test_stdin_jsonl_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     data = '{"text": "一"}\n{"text": "二"}\n'.encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
     assert [(d.id, d.text) for d in docs(run(["-"]))] == [("-#1", "一"), ("-#2", "二")]
+
+
+def _pipe_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes, close: bool = True) -> int:
+    """stdin as a real pipe holding ``data``; returns the write end (closed if ``close``)."""
+    r, w = os.pipe()
+    os.write(w, data)
+    if close:
+        os.close(w)
+    monkeypatch.setattr(sys, "stdin", open(r, encoding="utf-8"))  # noqa: SIM115
+    return w
+
+
+def test_stdin_jsonl_streams_before_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A feed that has not ended: its records come as they arrive (read line by line, as
+    # a .jsonl file is), not after EOF with the whole stream in memory.
+    w = _pipe_stdin(monkeypatch, b'\n{"text": "\xe4\xb8\x80"}\n{"text": "x"}\n', close=False)
+    done = threading.Event()
+    fired: list[bool] = []
+
+    def watchdog() -> None:  # read whole, stdin would wait for its end forever: end it
+        if not done.wait(60):
+            fired.append(True)
+            os.close(w)
+
+    guard = threading.Thread(target=watchdog, daemon=True)
+    guard.start()
+    it = iter_inputs(["-"], IngestOptions())
+    first, second = next(it), next(it)
+    done.set()
+    guard.join()
+    assert not fired, "stdin was read to its end before the first record came out"
+    os.write(w, '{"text": "三"}\n'.encode())
+    os.close(w)
+    assert isinstance(first, Document) and isinstance(second, Document)
+    assert [(d.id, d.text) for d in (first, second, *docs(list(it)))] == [
+        ("-#2", "一"), ("-#3", "x"), ("-#4", "三")
+    ]
+
+
+def test_stdin_jsonl_stream_bad_line_is_one_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    _pipe_stdin(monkeypatch, b'{"text": "a"}\n{"text": "\xff"}\n{"text": "c"}\n')
+    found = run(["-"])
+    assert [d.text for d in docs(found)] == ["a", "c"]
+    (bad,) = problems(found)
+    assert (bad.source, bad.line, bad.kind) == ("-", 2, "bad-record")
+
+
+def test_stdin_not_utf8_jsonl_is_read_whole_and_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ARTICLE.split())
+    _pipe_stdin(monkeypatch, lines.encode("cp932"))
+    found = docs(run(["-"]))
+    assert found[0].encoding == "cp932"  # (cp932 reads 〜 back as ～: compare cleaned)
+    assert [clean_text(d.text).text for d in found] == [clean_text(t).text for t in ARTICLE.split()]
+
+
+def test_stdin_plain_text_from_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    _pipe_stdin(monkeypatch, ARTICLE.encode())
+    (doc,) = run(["-"])
+    assert isinstance(doc, Document) and doc.text == ARTICLE
+
+
+def test_stdin_given_twice_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    _pipe_stdin(monkeypatch, b'{"text": "a"}\n{"text": "b"}\n')
+    assert [d.text for d in docs(run(["-", "-"]))] == ["a", "b"]
 
 
 def test_missing_path_is_one_line_error(tmp_path: Path) -> None:

@@ -487,14 +487,58 @@ def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | P
         yield Document(doc_id, text, str(path), 0, encoding)
 
 
-def _read_stdin() -> bytes | str:
-    """All of stdin: bytes, or text from a stream without bytes underneath (tests,
-    embedding)."""
+@dataclass(frozen=True)
+class _StdinLines:
+    """stdin as a UTF-8 JSONL stream: the lines read to tell (blank ones, then the first
+    record), and the rest, unread, for whoever iterates the documents (memory stays flat,
+    as for a .jsonl file)."""
+
+    head: bytes
+    rest: IO[bytes]  # a duplicate of stdin's descriptor: see _read_stdin
+
+
+def _jsonl_head(head: bytes, opts: IngestOptions) -> bool:
+    """Do the lines up to the first non-blank one start a UTF-8 JSONL stream?"""
+    forced = opts.encoding and codecs.lookup(opts.encoding).name != "utf-8"
+    if forced or head.startswith(_WIDE_BOMS):
+        return False
+    try:
+        return isinstance(json.loads(head.removeprefix(codecs.BOM_UTF8).decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+
+
+def _read_stdin(opts: IngestOptions) -> bytes | str | _StdinLines:
+    """stdin as checked: a UTF-8 JSONL stream is read up to its first record only; anything
+    else is read whole (one document, or an encoding to detect): bytes, or text from a
+    stream without bytes underneath (tests, embedding)."""
     buffer = getattr(sys.stdin, "buffer", None)
-    return buffer.read() if buffer is not None else sys.stdin.read()
+    if buffer is None:
+        return sys.stdin.read()
+    try:
+        # A duplicate, because a forked reader process (pipeline) has sys.stdin closed
+        # as it starts; the duplicate stays open there, and only that process reads it.
+        fh = open(os.dup(sys.stdin.fileno()), "rb")  # noqa: SIM115 (closed by _stdin)
+    except (AttributeError, OSError, ValueError):  # no descriptor (an in-memory stdin)
+        data: bytes = buffer.read()
+        return data
+    head = b""
+    while line := fh.readline():  # (a line at a time: a live feed may pause after it)
+        head += line
+        if line.strip():
+            break
+    if _jsonl_head(head, opts):
+        return _StdinLines(head, fh)
+    with fh:
+        return head + fh.read()
 
 
-def _stdin(data: bytes | str, opts: IngestOptions) -> Iterator[Document | Problem]:
+def _stdin(data: bytes | str | _StdinLines, opts: IngestOptions) -> Iterator[Document | Problem]:
+    if isinstance(data, _StdinLines):
+        with data.rest:
+            lines = itertools.chain(io.BytesIO(data.head), data.rest)
+            yield from _records(_utf8_lines(lines), "-", "-", "utf-8", opts)
+        return
     if isinstance(data, bytes):
         try:
             text, encoding = decode_bytes(data, opts.encoding)
@@ -577,9 +621,15 @@ def _folder_files(
 def iter_inputs(inputs: Sequence[str], opts: IngestOptions) -> Iterator[Document | Problem]:
     """Documents and problems from every input, in order: inputs as given, then sorted
     relative paths inside folders, then file order."""
-    # stdin is read here, with the checks, not when its turn comes: the documents may be
-    # read in another process (pipeline), which has no stdin of its own.
-    checked = [(raw, _read_stdin() if raw == "-" else _check_path(raw)) for raw in inputs]
+    # stdin is opened here, with the checks, not when its turn comes: the documents may be
+    # read in another process (pipeline), which has no stdin of its own. A second "-"
+    # finds it used up.
+    checked: list[tuple[str, tuple[Path, bool] | bytes | str | _StdinLines]] = []
+    for raw in inputs:
+        if raw != "-":
+            checked.append((raw, _check_path(raw)))
+        else:
+            checked.append((raw, b"" if any(r == "-" for r, _ in checked) else _read_stdin(opts)))
     return _unique_ids(_iter_checked(checked, opts))
 
 
@@ -613,10 +663,11 @@ def _unique_ids(items: Iterator[Document | Problem]) -> Iterator[Document | Prob
 
 
 def _iter_checked(
-    checked: list[tuple[str, tuple[Path, bool] | bytes | str]], opts: IngestOptions
+    checked: list[tuple[str, tuple[Path, bool] | bytes | str | _StdinLines]],
+    opts: IngestOptions,
 ) -> Iterator[Document | Problem]:
     for raw, found in checked:
-        if not isinstance(found, tuple):  # stdin's data
+        if not isinstance(found, tuple):  # stdin's data (_StdinLines is not a tuple)
             yield from _stdin(found, opts)
             continue
         path, is_dir = found
