@@ -197,6 +197,38 @@ def test_idempotent_japanese_ish(text: str) -> None:
     assert clean_text(once).text == once
 
 
+def _in_pieces(text: str, piece_chars: int) -> clean.CleanResult:
+    pieces = list(clean.clean_pieces(text, piece_chars))
+    assert all(r is None for _, r in pieces[:-1]) and pieces[-1][1] is not None
+    assert all(p.endswith("\n") for p, _ in pieces[:-1])
+    return clean.CleanResult("".join(p for p, _ in pieces), pieces[-1][1].steps,
+                             pieces[-1][1].notes)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(_JA_ALPHABET | st.sampled_from([" ", "\n ", " \n", "「\n", "(((", "\r\n"]),
+             max_size=60).map("".join),
+    st.integers(min_value=1, max_value=30),
+)
+def test_cleaning_in_pieces_is_cleaning_whole(text: str, piece_chars: int) -> None:
+    # Long documents are cleaned a piece at a time (pipeline): the same text, the same
+    # counts, the same notes with the same line numbers, in the same order.
+    assert _in_pieces(text, piece_chars) == clean_text(text)
+
+
+def test_cleaning_in_pieces_keeps_the_note_cap_and_the_line_numbers() -> None:
+    text = "前文\n" + "機構NATO)\n" * 3 + "(「\n" * 40 + " 本文 "
+    whole = clean_text(text)
+    assert whole.notes[:3] == tuple(
+        f"repaired bracket at line {n}: 機構NATO) -> 機構(NATO)" for n in (2, 3, 4)
+    )
+    assert whole.notes[-1] == "... and 30 more unbalanced brackets"
+    assert dict(whole.steps)["whitespace"] == 2  # a space stripped at each end of the text
+    for piece_chars in (1, 7, 100):
+        assert _in_pieces(text, piece_chars) == whole
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_idempotent_any_unicode(text: str) -> None:

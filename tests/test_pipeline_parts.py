@@ -21,6 +21,7 @@ from glossnorm.model import Document
 from glossnorm.pipeline import (
     DocResult,
     Options,
+    document_cuts,
     document_parts,
     make_stage,
     part_result,
@@ -46,19 +47,31 @@ texts = st.lists(st.sampled_from(LINES) | st.text(max_size=12), max_size=25).map
 
 
 def part_results(doc: Document, part_chars: int) -> list[DocResult]:
-    steps, notes, parts = document_parts(doc.id, doc.text, part_chars, STAGE.rules)
+    steps, notes, parts, _, _ = document_parts(doc.id, doc.text, part_chars, STAGE.rules)
     n = len(parts)
     return [part_result(steps, notes, process_segments(STAGE, doc.id, p), i, n, len(doc.text))
             for i, p in enumerate(parts)]
 
 
+def cut_results(doc: Document, part_chars: int) -> list[DocResult]:
+    """As a long document goes: cleaned and cut a piece at a time (document_cuts)."""
+    return [
+        part_result(c.clean_steps, c.notes, process_segments(STAGE, doc.id, p), i,
+                    len(c.parts), len(doc.text), c.first, c.last)
+        for c in document_cuts(doc.id, doc.text, part_chars, STAGE.rules)
+        for i, p in enumerate(c.parts)
+    ]
+
+
 def merged(results: list[DocResult]) -> DocResult:
     """The parts put back together, as the writer does (no line from a part that has
-    none, one blank line only between documents)."""
+    none, one blank line only between documents; the cleaning counts from whichever
+    part has them)."""
+    (cleaning,) = [r for r in results if r.clean_steps] or results[:1]
     return DocResult(
         tuple(sr for r in results for sr in r.segments),
-        results[0].clean_steps,
-        results[0].notes,
+        cleaning.clean_steps,
+        cleaning.notes,
         b"".join(r.records for r in results),
         b"\n".join(r.lines for r in results if r.records),
         chars=results[-1].chars,
@@ -76,6 +89,32 @@ def test_parts_merge_to_the_document_result(text: str, part_chars: int) -> None:
     assert all(r.clean_steps == () and r.notes == () for r in results[1:])
     assert [r.chars for r in results] == [0] * (len(results) - 1) + [len(text)]
     assert merged(results) == process_document(STAGE, doc.id, doc.text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, st.sampled_from([1, 15, 60, 200]))
+def test_a_long_document_cut_a_piece_at_a_time_is_the_document(
+    text: str, part_chars: int
+) -> None:
+    doc = Document(id="d.txt", text=text, source="d.txt")
+    results = cut_results(doc, part_chars)
+    assert [(r.first, r.last) for r in results] == [
+        (i == 0, i == len(results) - 1) for i in range(len(results))
+    ]
+    assert len([r for r in results if r.clean_steps]) == 1  # (with the last piece)
+    assert [r.chars for r in results] == [0] * (len(results) - 1) + [len(text)]
+    assert merged(results) == process_document(STAGE, doc.id, doc.text)
+
+
+def test_pieces_without_segments_neither_start_nor_end_a_long_document() -> None:
+    # (the first and the last part carry the document's start and end: never empty ones)
+    text = "\n" * 50 + "本文。\n" + "\n" * 50 + "Source link\n" + "\n" * 50
+    doc = Document(id="d.txt", text=text, source="d.txt")
+    results = cut_results(doc, 1)  # a piece every 2 characters
+    assert len(results) == 2 and [r.segments[0][0] for r in results] == [0, 1]
+    assert merged(results) == process_document(STAGE, doc.id, doc.text)
+    blank = Document(id="b.txt", text="\n" * 20, source="b.txt")
+    assert [(r.first, r.last, r.segments) for r in cut_results(blank, 1)] == [(True, True, ())]
 
 
 def test_a_part_of_dropped_segments_only_adds_no_line() -> None:
@@ -107,30 +146,39 @@ def test_one_long_file_goes_in_parts_and_gives_the_bytes_of_the_whole(
     (src / "one.txt").write_text(body + "\n" + body, encoding="utf-8")  # second half: duplicates
     (src / "short.txt").write_text(LINES[0], encoding="utf-8")
     (src / "two.txt").write_text(body[:3000], encoding="utf-8")  # long, and all duplicates
-    handed_on: list[tuple[int, int]] = []  # (part, parts) of each long-document result
+    handed_on: list[tuple[bool, bool]] = []  # (first, last) of each result, in order
     real = pipeline.part_result
 
-    def spy(
-        steps: object, notes: object, part: pipeline.Part, i: int, n: int, chars: int = 0
-    ) -> DocResult:
-        if n > 1:
-            handed_on.append((i, n))
-        return real(steps, notes, part, i, n, chars)  # type: ignore[arg-type]
+    def spy(*args: object) -> DocResult:
+        res = real(*args)  # type: ignore[arg-type]
+        handed_on.append((res.first, res.last))
+        return res
 
     monkeypatch.setattr(pipeline, "CHUNK_CHARS", 500)
     monkeypatch.setattr(pipeline, "part_result", spy)
     runner = CliRunner()
+    parts_per_doc: list[list[int]] = []
     for long_chars, w in ((10**9, "1"), (2000, "1"), (2000, "2")):  # whole; parts; shared out
         monkeypatch.setattr(pipeline, "LONG_DOC_CHARS", long_chars)
         out = tmp_path / f"{w}-{long_chars}"
         args = ["normalise", str(src), "--glossary", MINI, "--out", str(out)]
+        handed_on.clear()
         res = runner.invoke(app, [*args, "--workers", w, "--dedup", "near"])
         assert res.exit_code == 0, res.output
-    # each run with parts handed the two long documents on part by part, in order
-    n_one, n_two = handed_on[0][1], handed_on[-1][1]
-    assert n_one > 10 and n_two > 1
-    one_run = [(i, n_one) for i in range(n_one)] + [(i, n_two) for i in range(n_two)]
-    assert handed_on == one_run * 2
+        docs: list[int] = []  # parts of each document, read off the results' flags
+        is_open = False
+        for first, last in handed_on:
+            assert first != is_open  # a first part exactly where no document is open
+            if first:
+                docs.append(0)
+            docs[-1] += 1
+            is_open = not last
+        assert not is_open
+        parts_per_doc.append(docs)
+    # the long documents went part by part (one.txt, two.txt), the same way with 2 workers
+    whole_run, one_worker, two_workers = parts_per_doc
+    assert whole_run == [1, 1, 1] and one_worker == two_workers
+    assert one_worker[0] > 10 and one_worker[1] == 1 and one_worker[2] > 1
     summary = json.loads((tmp_path / "2-2000" / "summary.json").read_text("utf-8"))
     assert summary["documents"] == 3 and summary["document_duplicates"] == 2  # short, two
     assert summary["duplicates"] >= 600 and summary["changes"] > 0  # the second half, at least

@@ -59,8 +59,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STEP_NAMES: tuple[str, ...] = (
@@ -341,8 +341,8 @@ def fix_whitespace(text: str) -> tuple[str, int]:
     for pattern, repl in ((_SPACES_RE, " "), (_TRAILING_RE, "\n"), (_LEADING_RE, "\n")):
         text, n = pattern.subn(repl, text)
         count += n
-    if text[:1] == " " or text[-1:] == " ":
-        count += 1
+    if text[:1] == " " or text[-1:] == " ":  # (one change at each end: see clean_pieces)
+        count += (text[:1] == " ") + (text[-1:] == " ")
         text = text.strip(" ")
     text, n = _JA_SPACE_RE.subn("", text)
     return text, count + n
@@ -459,14 +459,36 @@ def _excerpt(text: str, offset: int, before: int = 12, after: int = 6) -> str:
     return text[max(start, offset - before) : min(end, offset + 1 + after)]
 
 
+@dataclass
+class _Brackets:
+    """What the bracket step has found so far in a text, or in the pieces of one
+    (``clean_pieces``): a running tally, hence not frozen."""
+
+    repairs: list[str] = field(default_factory=list)  # a note per repair, in order
+    unbalanced: list[str] = field(default_factory=list)  # the first MAX_BRACKET_NOTES
+    more: int = 0  # unbalanced brackets beyond those
+
+    def notes(self) -> list[str]:
+        tail = [f"... and {self.more} more unbalanced brackets"] if self.more else []
+        return [*self.repairs, *self.unbalanced, *tail]
+
+
 def repair_brackets(text: str) -> tuple[str, int, list[str]]:
     """Repair the certain cases of an unmatched ``)``; report every unbalanced bracket."""
+    found = _Brackets()
+    text, n = _fix_brackets(text, found, 0)
+    return text, n, found.notes()
+
+
+def _fix_brackets(text: str, found: _Brackets, line_base: int) -> tuple[str, int]:
+    """``repair_brackets``, adding to ``found``; line numbers are ``line_base`` + the line
+    in ``text``. Returns the text and the number of repairs."""
     if _ANY_BRACKET_RE.search(text) is None:
-        return text, 0, []
+        return text, 0
     bad = unbalanced_brackets(text)
     if not bad:
-        return text, 0, []
-    notes: list[str] = []
+        return text, 0
+    notes = found.repairs
     bad_close = {off: line for off, line in bad if text[off] == ")"}
     inserts: dict[int, int] = {}  # offset where "(" goes -> offset of its ")"
     for close in bad_close:
@@ -483,7 +505,7 @@ def repair_brackets(text: str) -> tuple[str, int, list[str]]:
             left = text[max(text.rfind("\n", 0, pos) + 1, pos - 10) : pos]
             before = left + text[pos : close + 1]
             after = left + "(" + text[pos : close + 1]
-            line = bad_close[close]
+            line = bad_close[close] + line_base
             notes.append(f"repaired bracket at line {line}: {before} -> {after}")
             pieces.append(text[last:pos])
             pieces.append("(")
@@ -491,12 +513,13 @@ def repair_brackets(text: str) -> tuple[str, int, list[str]]:
         pieces.append(text[last:])
         text = "".join(pieces)
         bad = unbalanced_brackets(text)
-    for i, (off, line) in enumerate(bad):
-        if i == MAX_BRACKET_NOTES:
-            notes.append(f"... and {len(bad) - i} more unbalanced brackets")
-            break
-        notes.append(f"unbalanced bracket at line {line}: {_excerpt(text, off)}")
-    return text, len(inserts), notes
+    room = MAX_BRACKET_NOTES - len(found.unbalanced)
+    for off, line in bad[:room]:
+        found.unbalanced.append(
+            f"unbalanced bracket at line {line + line_base}: {_excerpt(text, off)}"
+        )
+    found.more += max(0, len(bad) - room)
+    return text, len(inserts)
 
 
 # -- the pipeline ------------------------------------------------------------------------
@@ -521,14 +544,57 @@ _PREP_STEPS = frozenset({"newlines", "invisible", "width"})
 
 def clean_text(text: str) -> CleanResult:
     """Run every cleaning step in ``STEP_NAMES`` order; see the module docstring."""
-    steps: list[tuple[str, int]] = []
+    found = _Brackets()
+    text, counts = _clean(text, found, 0)
+    steps = tuple(zip(STEP_NAMES, counts, strict=True))
+    return CleanResult(text=text, steps=steps, notes=tuple(found.notes()))
+
+
+def _clean(text: str, found: _Brackets, line_base: int) -> tuple[str, list[int]]:
+    """The steps on ``text``: the cleaned text and each step's count (bracket notes go to
+    ``found``, numbered from ``line_base``)."""
+    counts: list[int] = []
     skip_prep = _PREP_TRIGGER_RE.search(text) is None
     for name, fn in _SIMPLE_STEPS:
         if skip_prep and name in _PREP_STEPS:
-            steps.append((name, 0))
+            counts.append(0)
             continue
         text, n = fn(text)
-        steps.append((name, n))
-    text, n, notes = repair_brackets(text)
-    steps.append(("brackets", n))
-    return CleanResult(text=text, steps=tuple(steps), notes=tuple(notes))
+        counts.append(n)
+    text, n = _fix_brackets(text, found, line_base)
+    counts.append(n)
+    return text, counts
+
+
+def clean_pieces(text: str, piece_chars: int) -> Iterator[tuple[str, CleanResult | None]]:
+    """``clean_text`` of a long document a piece at a time, so that the first pieces can be
+    used while the rest is cleaned: the cleaned pieces (cut after a LF about every
+    ``piece_chars`` characters, so all but the last end with one) join to
+    ``clean_text(text).text``; the last comes with that result's steps and notes (and no
+    text).
+
+    Every step works within a line, but for the ends of the text; so a piece after the
+    first is cleaned behind a LF, which it then drops: its first line is met as a line
+    after another, never as the start of the text. The one count that joined the two
+    ends of the text, spaces stripped there, counts each end apart (``fix_whitespace``).
+    """
+    found = _Brackets()
+    totals = [0] * len(STEP_NAMES)
+    start = lines = 0
+    while True:
+        cut = text.find("\n", start + max(piece_chars, 1) - 1) + 1 or len(text)
+        piece = text[start:cut]
+        if start:
+            out, counts = _clean("\n" + piece, found, lines - 1)
+            assert out[:1] == "\n", "cleaning keeps every line"
+            out = out[1:]
+        else:
+            out, counts = _clean(piece, found, 0)
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        lines += out.count("\n")  # (lines as cleaned: CR, NEL, U+2028 ... end lines too)
+        start = cut
+        if start >= len(text):
+            steps = tuple(zip(STEP_NAMES, totals, strict=True))
+            yield out, CleanResult(text="", steps=steps, notes=tuple(found.notes()))
+            return
+        yield out, None

@@ -29,7 +29,7 @@ from typing import NamedTuple, cast
 import orjson
 
 from glossnorm.boilerplate import BoilerplateRules
-from glossnorm.clean import clean_text
+from glossnorm.clean import clean_pieces, clean_text
 from glossnorm.dedup import (
     DedupConfig,
     DedupIndex,
@@ -49,12 +49,13 @@ from glossnorm.segment import is_headline, split_segments
 DROP_BAD_RECORD = "bad-record"
 WINDOW_PER_WORKER = 8  # chunks in flight per worker: enough to hide latency, bounded memory
 CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about this many chars
-# A document longer than this is cleaned and cut by one worker, and its segments are then
-# shared out in parts of CHUNK_CHARS: otherwise one worker processes a one-file corpus
-# while the others wait (20 MB in one file: 2 workers 5.1 s, 1 worker 3.9 s). Shorter
-# documents go whole (the round trip costs more than it saves). With one worker a long
-# document is processed in the same parts; either way its parts are accounted and
-# written one by one (a 20 MB file held whole peaked at ~570 MiB).
+# A document longer than this is cleaned and cut where it is read, a piece at a time
+# (document_cuts), and its segments are shared out in parts of CHUNK_CHARS as each piece
+# is done: otherwise one worker processes a one-file corpus while the others wait (20 MB
+# in one file: 2 workers 5.1 s, 1 worker 3.9 s), or wait for the whole file to be cleaned
+# (2.2 s against 1.8 s). Shorter documents go whole (the round trip costs more than it
+# saves). With one worker a long document is processed in the same parts; either way its
+# parts are accounted and written one by one (a 20 MB file held whole peaked at ~570 MiB).
 LONG_DOC_CHARS = 1_000_000
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
@@ -100,7 +101,8 @@ class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a se
 
     A long document comes as several results, one per part of whole segments (see
     LONG_DOC_CHARS), accounted and written one after the other, so that its output is
-    never held whole: the first carries the cleaning counts, the last closes it."""
+    never held whole: the first opens it, the last closes it, and one carries its
+    cleaning counts (the first of its last piece: document_cuts)."""
 
     segments: tuple[SegmentResult, ...]
     clean_steps: tuple[tuple[str, int], ...]
@@ -203,7 +205,7 @@ def process_document(stage: Stage, doc_id: str, text: str) -> DocResult:
     normalise → render → fingerprint. It reads nothing of a document but its id and text,
     and only those cross the pipe to a worker (a frozen dataclass pickles 2-3x slower:
     0.077 s against 0.036 s per 20 MB, most of it in the main process)."""
-    steps, notes, (segs,) = document_parts(doc_id, text, sys.maxsize, stage.rules)  # one part
+    steps, notes, (segs,), _, _ = document_parts(doc_id, text, sys.maxsize, stage.rules)
     return part_result(steps, notes, process_segments(stage, doc_id, segs), 0, 1, len(text))
 
 
@@ -262,24 +264,34 @@ def part_result(
     i: int,
     n: int,
     chars: int = 0,
+    first: bool = True,
+    last: bool = True,
 ) -> DocResult:
-    """The result of part ``i`` of ``n`` of a document (the cleaning goes with the first,
-    the document's length ``chars`` with the last)."""
+    """The result of part ``i`` of ``n`` of a document, or of a piece of one that is its
+    ``first`` or ``last`` or neither (``document_cuts``): the cleaning goes with the
+    piece's first part, the document's length ``chars`` with its last part."""
     if i:
         clean_steps, notes = (), ()
-    last = i == n - 1
+    last = last and i == n - 1
     return DocResult(
-        part.segments, clean_steps, notes, part.records, part.lines, i == 0, last,
+        part.segments, clean_steps, notes, part.records, part.lines, first and i == 0, last,
         chars if last else 0,
     )
 
 
 class Cut(NamedTuple):
-    """A long document cleaned and cut into runs of whole segments."""
+    """A document cleaned and cut into runs of whole segments; or a piece of a long one
+    (``document_cuts``), which may be neither its first nor its last."""
 
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     parts: list[list[SegmentItem]]
+    first: bool = True
+    last: bool = True
+
+
+# A long document is cleaned a piece of this many parts at a time (``document_cuts``).
+PIECE_PARTS = 2
 
 
 def document_parts(
@@ -290,10 +302,47 @@ def document_parts(
     not boilerplate (``rules``) is marked a headline, as the next run over the output,
     where the boilerplate is gone, would see it (here, where all parts are seen)."""
     cleaned = clean_text(text)
+    parts, _, _ = _cut_segments(doc_id, cleaned.text, part_chars, rules, 0, True)
+    return Cut(cleaned.steps, cleaned.notes, parts)
+
+
+def document_cuts(
+    doc_id: str, text: str, part_chars: int, rules: BoilerplateRules | None
+) -> Iterator[Cut]:
+    """``document_parts`` of a long document, a piece at a time: the first parts are out
+    while the rest is still being cleaned (one 20 MB file: about 0.6 s of cleaning that
+    the workers waited for). Parts end at piece ends too, which changes nothing (see
+    ``process_segments``). The cleaning counts and notes come with the last piece, which
+    is never one without segments (nor is the first), unless the document has none."""
+    index = 0
+    heading = True  # no content segment yet
+    pending: list[list[SegmentItem]] | None = None
+    first = True
+    for cleaned, done in clean_pieces(text, PIECE_PARTS * part_chars):
+        parts, end, heading = _cut_segments(doc_id, cleaned, part_chars, rules, index, heading)
+        if end > index:
+            if pending is not None:
+                yield Cut((), (), pending, first, False)
+                first = False
+            pending, index = parts, end
+        if done is not None:
+            yield Cut(done.steps, done.notes, pending or [[]], first, True)
+
+
+def _cut_segments(
+    doc_id: str,
+    text: str,
+    part_chars: int,
+    rules: BoilerplateRules | None,
+    start: int,
+    heading: bool,
+) -> tuple[list[list[SegmentItem]], int, bool]:
+    """(parts, the next segment's index, still ``heading``) of cleaned ``text`` whose first
+    segment has index ``start``; ``heading``: no content segment met before it."""
     parts: list[list[SegmentItem]] = [[]]
     size = 0
-    heading = True  # no content segment yet
-    for s in split_segments(doc_id, cleaned.text):
+    segments = split_segments(doc_id, text, start)
+    for s in segments:
         headline = s.headline
         if heading and (rules is None or rules.match(s.text) is None):
             headline, heading = True, False
@@ -302,7 +351,7 @@ def document_parts(
             size = 0
         parts[-1].append((s.index, s.text, headline))
         size += len(s.text)
-    return Cut(cleaned.steps, cleaned.notes, parts)
+    return parts, start + len(segments), heading
 
 
 def _process_packed(share: bytes) -> list[Part]:
@@ -320,13 +369,16 @@ def load_rules(opts: Options) -> BoilerplateRules | None:
 
 
 class _Slot(NamedTuple):
-    """A document of a batch in flight, waiting for its ``parts`` results."""
+    """A document of a batch in flight, or a piece of a long one, waiting for its
+    ``parts`` results."""
 
     doc: Document  # its text left out: the shares have it
     chars: int  # its text's length as read
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     parts: int
+    first: bool = True  # (a piece of a long document: see document_cuts)
+    last: bool = True
 
 
 Share = list[tuple[str, list[SegmentItem]]]  # (document id, segments) for one worker
@@ -367,21 +419,21 @@ def _batches(
             slots.append(it)
             continue
         n = len(it.text)
-        long = n > LONG_DOC_CHARS
-        if long and slots:
-            yield _pack(slots, whole, [])
-            slots, whole, size = [], [], 0
-        steps, notes, parts = document_parts(
-            it.id, it.text, CHUNK_CHARS if long else sys.maxsize, rules
-        )
-        slots.append(_Slot(replace(it, text=""), n, steps, notes, len(parts)))
-        if len(parts) > 1:  # (a long document)
-            yield _pack(slots, [], [(it.id, part) for part in parts])
-            slots, whole, size = [], [], 0
+        if n > LONG_DOC_CHARS:  # alone, a piece at a time, each part a share of its own
+            if slots:
+                yield _pack(slots, whole, [])
+                slots, whole, size = [], [], 0
+            stub = replace(it, text="")
+            for cut in document_cuts(it.id, it.text, CHUNK_CHARS, rules):
+                slot = _Slot(stub, n, cut.clean_steps, cut.notes, len(cut.parts), cut.first,
+                             cut.last)
+                yield _pack([slot], [], [(it.id, part) for part in cut.parts])
             continue
-        whole.append((it.id, parts[0]))
+        steps, notes, (segs,), _, _ = document_parts(it.id, it.text, sys.maxsize, rules)
+        slots.append(_Slot(replace(it, text=""), n, steps, notes, 1))
+        whole.append((it.id, segs))
         size += n
-        if long or size >= CHUNK_CHARS:
+        if size >= CHUNK_CHARS:
             yield _pack(slots, whole, [])
             slots, whole, size = [], [], 0
     if slots:
@@ -625,20 +677,23 @@ def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem
         if isinstance(slot, Problem):
             yield slot
             continue
-        doc, chars, steps, notes, n = slot
+        doc, chars, steps, notes, n, first, last = slot
         for i in range(n):
-            (part,) = [next(whole)] if n == 1 else flight.parts.popleft().result()
-            yield doc, part_result(steps, notes, part, i, n, chars)
+            # (a piece of a long document comes alone, its parts as shares of their own)
+            (part,) = [next(whole)] if flight.whole is not None else flight.parts.popleft().result()
+            yield doc, part_result(steps, notes, part, i, n, chars, first, last)
 
 
 def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
     """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
-    steps, notes, parts = document_parts(doc.id, doc.text, CHUNK_CHARS, stage.rules)
-    n = len(parts)
-    for i in range(n):
-        segs, parts[i] = parts[i], []  # each part's texts go once they are done
-        part = process_segments(stage, doc.id, segs)
-        yield part_result(steps, notes, part, i, n, len(doc.text))
+    for steps, notes, parts, first, last in document_cuts(
+        doc.id, doc.text, CHUNK_CHARS, stage.rules
+    ):
+        n = len(parts)
+        for i in range(n):
+            segs, parts[i] = parts[i], []  # each part's texts go once they are done
+            part = process_segments(stage, doc.id, segs)
+            yield part_result(steps, notes, part, i, n, len(doc.text), first, last)
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped

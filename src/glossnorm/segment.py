@@ -98,8 +98,9 @@ def split_long_line(line: str, max_bytes: int = MAX_SEGMENT_BYTES) -> list[str]:
     return [p for p in pieces if p]
 
 
-def split_segments(doc_id: str, text: str) -> list[Segment]:
+def split_segments(doc_id: str, text: str, start: int = 0) -> list[Segment]:
     """Segments of a cleaned document: non-blank lines, long ones cut (module docstring).
+    ``start``: the index of the first, where ``text`` is a later piece of the document.
 
     ``headline`` is set on the first segment and on short segments that are not
     sentences. (The pipeline also sets it on the first segment after dropped boilerplate,
@@ -113,6 +114,7 @@ def split_segments(doc_id: str, text: str) -> list[Segment]:
             continue
         pieces = split_long_line(line)
         for piece in pieces:
-            headline = not segments or is_headline(piece)  # (as it will be a line of output)
-            segments.append(Segment(doc_id, len(segments), piece, headline))
+            index = start + len(segments)
+            headline = not index or is_headline(piece)  # (as it will be a line of output)
+            segments.append(Segment(doc_id, index, piece, headline))
     return segments
