@@ -396,21 +396,43 @@ class Packed(NamedTuple):
     parts: list[bytes]
 
 
-def _pack(slots: list[_Slot | Problem], whole: Share, cut_up: Share) -> Packed:
+class Batch(NamedTuple):
+    """Documents cleaned and cut (``slots``, in input order), and the segments to process:
+    the one-part documents' together (``whole``), or each part of a piece of a long
+    document alone (``parts``). A batch has one or the other."""
+
+    slots: list[_Slot | Problem]
+    whole: Share
+    parts: Share
+
+
+def _pack(batch: Batch) -> Packed:
     dump = pickle.dumps
     return Packed(
-        slots,
-        dump(whole, pickle.HIGHEST_PROTOCOL) if whole else None,
-        [dump([part], pickle.HIGHEST_PROTOCOL) for part in cut_up],
+        batch.slots,
+        dump(batch.whole, pickle.HIGHEST_PROTOCOL) if batch.whole else None,
+        [dump([part], pickle.HIGHEST_PROTOCOL) for part in batch.parts],
     )
 
 
 def _batches(
     items: Iterable[Document | Problem], rules: BoilerplateRules | None
 ) -> Iterator[Packed]:
+    """``_cut_batches`` as shipped to the workers."""
+    return map(_pack, _cut_batches(items, rules))
+
+
+def _cut_batches(
+    items: Iterable[Document | Problem], rules: BoilerplateRules | None
+) -> Iterator[Batch]:
     """Documents cleaned and cut, in batches of about CHUNK_CHARS characters: the unit
-    shipped to the workers. A long document comes alone, cut into parts of CHUNK_CHARS for
-    the workers to share (see LONG_DOC_CHARS); a shorter one is one part."""
+    shipped to the workers, and processed one after the other by one worker. A long
+    document comes alone, a piece at a time, cut into parts of CHUNK_CHARS for the workers
+    to share (see LONG_DOC_CHARS); a shorter one is one part.
+
+    Cleaning a batch before processing any of it is faster than document by document
+    (1 worker, 20 MB in 4,700 files: 3.65-3.77 s against 3.36-3.40 s): the automaton and
+    the matcher's tables stay in the CPU's caches across more segments."""
     slots: list[_Slot | Problem] = []
     whole: Share = []
     size = 0
@@ -421,23 +443,23 @@ def _batches(
         n = len(it.text)
         if n > LONG_DOC_CHARS:  # alone, a piece at a time, each part a share of its own
             if slots:
-                yield _pack(slots, whole, [])
+                yield Batch(slots, whole, [])
                 slots, whole, size = [], [], 0
             stub = replace(it, text="")
             for cut in document_cuts(it.id, it.text, CHUNK_CHARS, rules):
                 slot = _Slot(stub, n, cut.clean_steps, cut.notes, len(cut.parts), cut.first,
                              cut.last)
-                yield _pack([slot], [], [(it.id, part) for part in cut.parts])
+                yield Batch([slot], [], [(it.id, part) for part in cut.parts])
             continue
         steps, notes, (segs,), _, _ = document_parts(it.id, it.text, sys.maxsize, rules)
         slots.append(_Slot(replace(it, text=""), n, steps, notes, 1))
         whole.append((it.id, segs))
         size += n
         if size >= CHUNK_CHARS:
-            yield _pack(slots, whole, [])
+            yield Batch(slots, whole, [])
             slots, whole, size = [], [], 0
     if slots:
-        yield _pack(slots, whole, [])
+        yield Batch(slots, whole, [])
 
 
 class _InFlight(NamedTuple):
@@ -616,23 +638,13 @@ def iter_results(
     try:
         if opts.workers <= 1:
             stage = _frozen_stage(glossary, opts)
-            for it in feed.documents():
-                if isinstance(it, Problem):
-                    yield it
-                elif _is_long(it):
-                    for res in _long_results(stage, it):
-                        yield it, res
-                else:
-                    yield it, process_document(stage, it.id, it.text)
+            for batch in _cut_batches(feed.documents(), stage.rules):
+                yield from _local_results(stage, batch)
         else:
             yield from _iter_parallel(feed, glossary, opts)
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
-
-
-def _is_long(it: Document | Problem) -> bool:
-    return isinstance(it, Document) and len(it.text) > LONG_DOC_CHARS
 
 
 def _iter_parallel(
@@ -684,16 +696,18 @@ def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem
             yield doc, part_result(steps, notes, part, i, n, chars, first, last)
 
 
-def _long_results(stage: Stage, doc: Document) -> Iterator[DocResult]:
-    """A long document's results part by part, in this process (see LONG_DOC_CHARS)."""
-    for steps, notes, parts, first, last in document_cuts(
-        doc.id, doc.text, CHUNK_CHARS, stage.rules
-    ):
-        n = len(parts)
+def _local_results(stage: Stage, batch: Batch) -> Iterator[tuple[Document, DocResult] | Problem]:
+    """``_results`` of a batch processed here, part by part as they are handed on."""
+    whole = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.whole)
+    parts = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.parts)
+    for slot in batch.slots:
+        if isinstance(slot, Problem):
+            yield slot
+            continue
+        doc, chars, steps, notes, n, first, last = slot
         for i in range(n):
-            segs, parts[i] = parts[i], []  # each part's texts go once they are done
-            part = process_segments(stage, doc.id, segs)
-            yield part_result(steps, notes, part, i, n, len(doc.text), first, last)
+            part = next(whole) if batch.whole else next(parts)
+            yield doc, part_result(steps, notes, part, i, n, chars, first, last)
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped
