@@ -41,7 +41,7 @@ from glossnorm.dedup import (
 from glossnorm.errors import GlossnormError
 from glossnorm.glossary import Glossary
 from glossnorm.ingest import IngestOptions, Problem, iter_inputs
-from glossnorm.match import Matcher
+from glossnorm.match import Matcher, Span
 from glossnorm.model import Document
 from glossnorm.record import Rendered, SegmentRenderer
 from glossnorm.segment import is_headline, split_segments
@@ -223,32 +223,58 @@ class Part(NamedTuple):
 def process_segments(stage: Stage, doc_id: str, segs: Sequence[SegmentItem]) -> Part:
     """Boilerplate → normalise → render → fingerprint, segment by segment: a pure
     function of each segment, so a document may be cut into parts anywhere."""
+    (part,) = process_share(stage, [(doc_id, list(segs))])
+    return part
+
+
+def process_share(stage: Stage, share: Share) -> list[Part]:
+    """``process_segments`` of each document of a share, one step at a time over all of
+    it: the matcher runs on every segment before any is rendered, and the fingerprints
+    are made in one pass. The automaton and the matcher's tables stay in the CPU's caches
+    (20 MB, 1 worker: the segments' steps 2.75-2.80 s against 2.65 s)."""
     rules = stage.rules
+    find = stage.renderer.matcher.find_spans
     render = stage.renderer.render
-    doc_json = orjson.dumps(doc_id)
-    dropped: list[tuple[int, str]] = []
-    content: list[tuple[int, Rendered]] = []
-    for index, text, headline in segs:
-        reason = rules.match(text) if rules is not None else None
-        if reason is not None:
-            dropped.append((index, f"boilerplate:{reason}"))
-            continue
-        # Judged as the next run will judge the output (see also document_parts): a
-        # segment that its rewrites make short is a headline.
-        rendered = render(doc_json, index, text, headline)
-        if not headline and is_headline(rendered.text):
-            rendered = render(doc_json, index, text, True)
-        content.append((index, rendered))
-    fps: list[FingerprintRow | None] = [None] * len(content)
-    if stage.dedup.mode != "off" and content:
+    # Per document: each segment's boilerplate rule, or None and its mentions.
+    found: list[list[tuple[str | None, list[Span]]]] = []
+    for _, segs in share:
+        got: list[tuple[str | None, list[Span]]] = []
+        for _, text, headline in segs:
+            reason = rules.match(text) if rules is not None else None
+            got.append((reason, []) if reason is not None else (None, find(text, headline)))
+        found.append(got)
+    results: list[tuple[list[tuple[int, str]], list[tuple[int, Rendered]]]] = []
+    for (doc_id, segs), got in zip(share, found, strict=True):
+        doc_json = orjson.dumps(doc_id)
+        dropped: list[tuple[int, str]] = []
+        content: list[tuple[int, Rendered]] = []
+        for (index, text, headline), (reason, spans) in zip(segs, got, strict=True):
+            if reason is not None:
+                dropped.append((index, f"boilerplate:{reason}"))
+                continue
+            rendered = render(doc_json, index, text, headline, spans)
+            # Judged as the next run will judge the output (see also document_parts): a
+            # segment that its rewrites make short is a headline.
+            if not headline and is_headline(rendered.text):
+                rendered = render(doc_json, index, text, True)
+            content.append((index, rendered))
+        results.append((dropped, content))
+    texts = [r.text for _, content in results for _, r in content]
+    fps: Iterator[FingerprintRow | None] = iter([None] * len(texts))
+    if stage.dedup.mode != "off" and texts:
         # One numpy pass for all the segments instead of one per segment.
-        rows = [tuple(fp) for fp in fingerprints([r.text for _, r in content], stage.dedup)]
-        fps = cast("list[FingerprintRow | None]", rows)
+        rows = [tuple(fp) for fp in fingerprints(texts, stage.dedup)]
+        fps = iter(cast("list[FingerprintRow | None]", rows))
+    return [_part(dropped, content, fps) for dropped, content in results]
+
+
+def _part(
+    dropped: list[tuple[int, str]],
+    content: list[tuple[int, Rendered]],
+    fps: Iterator[FingerprintRow | None],
+) -> Part:
     out: list[SegmentResult] = [(i, 0, (), 0, reason, None) for i, reason in dropped]
-    out.extend(
-        (i, len(r.record), r.changed, r.glosses, None, fp)
-        for (i, r), fp in zip(content, fps, strict=True)
-    )
+    out.extend((i, len(r.record), r.changed, r.glosses, None, next(fps)) for i, r in content)
     if dropped:
         out.sort()  # segment indexes are unique: the sort never compares further
     records = b"".join([r.record for _, r in content])
@@ -357,8 +383,7 @@ def _cut_segments(
 def _process_packed(share: bytes) -> list[Part]:
     """A share of a batch (``_pack``): [(document id, segments), ...]."""
     assert _STAGE is not None, "worker not initialised"
-    parts: Share = pickle.loads(share)
-    return [process_segments(_STAGE, doc_id, segs) for doc_id, segs in parts]
+    return process_share(_STAGE, pickle.loads(share))
 
 
 # --------------------------------------------------------------------------- main side
@@ -698,7 +723,7 @@ def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem
 
 def _local_results(stage: Stage, batch: Batch) -> Iterator[tuple[Document, DocResult] | Problem]:
     """``_results`` of a batch processed here, part by part as they are handed on."""
-    whole = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.whole)
+    whole = iter(process_share(stage, batch.whole))
     parts = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.parts)
     for slot in batch.slots:
         if isinstance(slot, Problem):

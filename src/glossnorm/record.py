@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from glossnorm.match import Matcher
+from glossnorm.match import Matcher, Span
 from glossnorm.model import Change, Lang
 from glossnorm.normalise import Item, Normalised, parenthesised, render_inline, replacements
 
@@ -104,9 +104,13 @@ class SegmentRenderer:
         self._forms[pi] = f
         return f
 
-    def render(self, doc_json: bytes, seg: int, text: str, headline: bool) -> Rendered:
-        """``doc_json``: the document id as JSON (encoded once per document)."""
-        spans = self.matcher.find_spans(text, headline)
+    def render(
+        self, doc_json: bytes, seg: int, text: str, headline: bool, spans: list[Span] | None = None
+    ) -> Rendered:
+        """``doc_json``: the document id as JSON (encoded once per document); ``spans``:
+        ``matcher.find_spans(text, headline)``, where the caller found them already."""
+        if spans is None:
+            spans = self.matcher.find_spans(text, headline)
         source_json = orjson.dumps(text)
         head = b'{"doc":%s,"seg":%d,"text":' % (doc_json, seg)
         if not spans:
