@@ -508,6 +508,32 @@ def test_out_equal_to_an_input_is_refused_before_anything_is_deleted(
     assert sorted(p.name for p in corpus.iterdir()) == before
 
 
+def test_inputs_are_resolved_as_realpath_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check_inputs_apart resolves each folder once; links, "..", loops and missing paths
+    # must still come out as os.path.realpath has them.
+    from glossnorm.write import _real_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f.txt").write_text("x", encoding="utf-8")
+    os.symlink(tmp_path / "a" / "b", tmp_path / "abs")  # absolute link to a folder
+    os.symlink("a/b/f.txt", tmp_path / "rel.txt")  # relative link to a file
+    os.symlink("rel.txt", tmp_path / "chain.txt")  # a link to a link
+    os.symlink("b/../b/f.txt", tmp_path / "a" / "dots.txt")  # .. inside a link
+    os.symlink("loop2", tmp_path / "loop1")
+    os.symlink("loop1", tmp_path / "loop2")
+    os.symlink("nowhere", tmp_path / "dangling")
+    os.symlink("a/b/..", tmp_path / "up")  # a link that ends in ..
+    raws = ["a/b/f.txt", "abs/f.txt", "rel.txt", "chain.txt", "a/dots.txt", "loop1",
+            "dangling", "missing/x.txt", "abs/../b/f.txt", "a/b/", ".", "..", "a/./b/f.txt",
+            str(tmp_path / "abs" / "f.txt"), "abs/", "f.txt", "up", "up/b/f.txt"]
+    folders: dict[str, str] = {}
+    for raw in raws:
+        assert _real_path(raw, folders) == os.path.realpath(raw), raw
+
+
 def test_an_out_inside_the_input_folder_is_not_read_back(corpus: Path) -> None:
     out = corpus / "out"
     for _ in range(2):

@@ -570,8 +570,8 @@ def clean_pieces(text: str, piece_chars: int) -> Iterator[tuple[str, CleanResult
     """``clean_text`` of a long document a piece at a time, so that the first pieces can be
     used while the rest is cleaned: the cleaned pieces (cut after a LF about every
     ``piece_chars`` characters, so all but the last end with one) join to
-    ``clean_text(text).text``; the last comes with that result's steps and notes (and no
-    text).
+    ``clean_text(text).text``; the last comes with that result's steps and notes (its
+    text left empty), the others with None.
 
     Every step works within a line, but for the ends of the text; so a piece after the
     first is cleaned behind a LF, which it then drops: its first line is met as a line

@@ -231,7 +231,7 @@ def process_share(stage: Stage, share: Share) -> list[Part]:
     """``process_segments`` of each document of a share, one step at a time over all of
     it: the matcher runs on every segment before any is rendered, and the fingerprints
     are made in one pass. The automaton and the matcher's tables stay in the CPU's caches
-    (20 MB, 1 worker: the segments' steps 2.75-2.80 s against 2.65 s)."""
+    (20 MB in 4,700 files, 1 worker: 3.39-3.47 s segment by segment, 3.26-3.27 s so)."""
     rules = stage.rules
     find = stage.renderer.matcher.find_spans
     render = stage.renderer.render

@@ -59,10 +59,35 @@ def check_out_dir(out: Path, force: bool) -> None:
 def check_inputs_apart(inputs: Sequence[str], out: Path) -> None:
     """--out is replaced as a whole: it must not be an input or hold one (``--out corpus
     --force`` deleted the corpus)."""
-    where = out.resolve()
+    where = str(out.resolve())
+    inside = where.rstrip(os.sep) + os.sep
+    folders: dict[str, str] = {}
     for raw in inputs:
-        if raw != "-" and Path(raw).resolve().is_relative_to(where):
+        if raw == "-":
+            continue
+        real = _real_path(raw, folders)
+        if real == where or real.startswith(inside):
             raise OutputError(f"{out}: --out would replace the input {raw}: choose another --out")
+
+
+def _real_path(raw: str, folders: dict[str, str]) -> str:
+    """``os.path.realpath(raw)``, each folder resolved once (``folders``): a shell glob
+    passes thousands of files of one folder, and resolving each took 0.13 s per 4,700
+    (0.2 s if links) before anything could start."""
+    path = raw
+    for _ in range(40):  # links followed by hand; realpath settles a loop its own way
+        head, tail = os.path.split(path)
+        if tail in ("", ".", ".."):
+            break
+        if not os.path.islink(path):
+            real_head = folders.get(head)
+            if real_head is None:
+                real_head = folders[head] = os.path.realpath(head or os.curdir)
+            return os.path.join(real_head, tail)
+        path = os.path.join(head, os.readlink(path))
+    else:
+        return os.path.realpath(raw)
+    return os.path.realpath(path)
 
 
 def duplicate_record(d: Duplicate) -> dict[str, Any]:
