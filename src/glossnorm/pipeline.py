@@ -722,7 +722,8 @@ def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem
 
 
 def _local_results(stage: Stage, batch: Batch) -> Iterator[tuple[Document, DocResult] | Problem]:
-    """``_results`` of a batch processed here, part by part as they are handed on."""
+    """``_results`` of a batch processed here: its one-part documents together
+    (``process_share``), a long document's parts one at a time as they are handed on."""
     whole = iter(process_share(stage, batch.whole))
     parts = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.parts)
     for slot in batch.slots:
