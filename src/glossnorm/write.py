@@ -84,7 +84,10 @@ def _real_path(raw: str, folders: dict[str, str]) -> str:
             if real_head is None:
                 real_head = folders[head] = os.path.realpath(head or os.curdir)
             return os.path.join(real_head, tail)
-        path = os.path.join(head, os.readlink(path))
+        try:
+            path = os.path.join(head, os.readlink(path))
+        except OSError:  # (gone meanwhile, or not readable: realpath decides)
+            break
     else:
         return os.path.realpath(raw)
     return os.path.realpath(path)
