@@ -709,31 +709,37 @@ def _iter_parallel(
 
 def _results(flight: _InFlight) -> Iterator[tuple[Document, DocResult] | Problem]:
     """A batch's results in input order, each part's dropped once handed on."""
-    whole = iter(flight.whole.result() if flight.whole is not None else ())
-    for slot in flight.slots:
-        if isinstance(slot, Problem):
-            yield slot
-            continue
-        doc, chars, steps, notes, n, first, last = slot
-        for i in range(n):
-            # (a piece of a long document comes alone, its parts as shares of their own)
-            (part,) = [next(whole)] if flight.whole is not None else flight.parts.popleft().result()
-            yield doc, part_result(steps, notes, part, i, n, chars, first, last)
+    if flight.whole is not None:
+        return _handed_on(flight.slots, iter(flight.whole.result()).__next__)
+    # (a piece of a long document comes alone, its parts as shares of their own)
+    return _handed_on(flight.slots, lambda: _only(flight.parts.popleft().result()))
 
 
 def _local_results(stage: Stage, batch: Batch) -> Iterator[tuple[Document, DocResult] | Problem]:
     """``_results`` of a batch processed here: its one-part documents together
     (``process_share``), a long document's parts one at a time as they are handed on."""
-    whole = iter(process_share(stage, batch.whole))
+    if batch.whole:
+        return _handed_on(batch.slots, iter(process_share(stage, batch.whole)).__next__)
     parts = (process_segments(stage, doc_id, segs) for doc_id, segs in batch.parts)
-    for slot in batch.slots:
+    return _handed_on(batch.slots, parts.__next__)
+
+
+def _only(parts: list[Part]) -> Part:
+    (part,) = parts
+    return part
+
+
+def _handed_on(
+    slots: list[_Slot | Problem], next_part: Callable[[], Part]
+) -> Iterator[tuple[Document, DocResult] | Problem]:
+    """The slots' results in order, each document's parts from ``next_part``."""
+    for slot in slots:
         if isinstance(slot, Problem):
             yield slot
             continue
         doc, chars, steps, notes, n, first, last = slot
         for i in range(n):
-            part = next(whole) if batch.whole else next(parts)
-            yield doc, part_result(steps, notes, part, i, n, chars, first, last)
+            yield doc, part_result(steps, notes, next_part(), i, n, chars, first, last)
 
 
 Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) = dropped
