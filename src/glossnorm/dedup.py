@@ -42,9 +42,10 @@ import math
 import os
 import re
 import sqlite3
+import struct
 import sys
 from array import array
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from types import ModuleType, TracebackType
@@ -116,7 +117,8 @@ MODES: tuple[Mode, ...] = ("exact", "near", "off")
 # 42), so a key yields only its first 64 segments of earlier runs and its first 64 of this
 # run (see docs/dedup.md for what this costs).
 BUCKET_CAP = 64
-Bucket = tuple[int] | list[int]  # the ids under one band key (see _Lsh.buckets)
+_ID = struct.Struct("=q")  # a kept row's id in the band maps: native int64, as numpy reads it
+Bucket = bytes | bytearray  # the ids under one band key, joined (see _Lsh.buckets)
 _SHINGLES = itemgetter(2)  # of a (doc, seg, shingles) row
 # Candidates verified (exact Jaccard) per segment: those that agree most with its signature.
 # A copy (Jaccard >= 0.6) agrees far more than the crowd of pairs that share one sentence
@@ -340,10 +342,12 @@ class _Lsh:
         self.nsh = np.zeros(0, dtype=np.int64)  # 0 = no such id (deleted, or exact only)
         self.keys = np.empty(0, dtype=np.int64)
         self.ids = np.empty(0, dtype=np.int64)
-        # band key -> the ids added under it this session (up to BUCKET_CAP): one probe per
-        # key (the maps hold millions of keys; every probe is a cache miss). A key not
-        # shared (most of them) holds its row's one 1-tuple, not a list of its own, and a
-        # lookup extends its result by tuples and lists alike, with no type test.
+        # band key -> the ids added under it this session (up to BUCKET_CAP), as native
+        # int64 bytes (``_ID``): a lookup joins a query's buckets in C, and a batch of
+        # queries becomes one array with no int object per id (a recombined corpus gathers
+        # 10 million ids per 20 MB). One probe per key: the maps hold millions of keys,
+        # every probe a cache miss. A key not shared (most of them) holds its row's one
+        # 8-byte string; a shared one a bytearray of its own, extended in place.
         self.buckets: dict[int, Bucket] = {}
         # The same for the ids indexed since ``track()`` (one document's): a small map, so
         # looking a document's own rows up costs no cache miss in the big one.
@@ -382,40 +386,41 @@ class _Lsh:
         self.sigs[rid, : len(sig) // 4] = np.frombuffer(sig, dtype="<u4")  # (low bytes)
         self.nsh[rid] = nsh
         buckets, recent = self.buckets, self.recent
-        alone = (rid,)
+        me = _ID.pack(rid)
         # Most rows of a real corpus share no key; the check runs in C and stops at the
         # first shared key (in a recombined corpus, nearly every row shares one).
         if buckets.keys().isdisjoint(keys):
-            buckets.update(dict.fromkeys(keys, alone))
+            buckets.update(dict.fromkeys(keys, me))
             if recent is not None:  # (keys new to buckets are new here too)
-                recent.update(dict.fromkeys(keys, alone))
+                recent.update(dict.fromkeys(keys, me))
             return
+        full = BUCKET_CAP * _ID.size
         added: list[int] = []
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
-                buckets[k] = alone
-            elif type(ids) is tuple:
-                buckets[k] = [ids[0], rid]
-            elif len(ids) < BUCKET_CAP:
-                ids.append(rid)  # type: ignore[union-attr]  # (a list: tuples are above)
-            else:
+                buckets[k] = me
+            elif len(ids) >= full:
                 continue
+            elif type(ids) is bytes:  # its second id: a buffer of its own from now on
+                buckets[k] = bytearray(ids + me)
+            else:
+                ids += me  # (in place)
             added.append(k)
         if recent is None:
             return
         # The rows of one document rarely share a key with each other: one check in C.
         if recent.keys().isdisjoint(added):
-            recent.update(dict.fromkeys(added, alone))
+            recent.update(dict.fromkeys(added, me))
             return
         for k in added:
             mine = recent.get(k)
             if mine is None:
-                recent[k] = alone
-            elif type(mine) is tuple:
-                recent[k] = [mine[0], rid]
+                recent[k] = me
+            elif type(mine) is bytes:
+                recent[k] = bytearray(mine + me)
             else:
-                mine.append(rid)  # type: ignore[union-attr]
+                mine += me
 
     def low_bytes(self, sigs: mh.U32) -> npt.NDArray[np.uint8]:
         """Signatures ``(k, num_perm)`` as rows of ``self.sigs``: the low byte of each
@@ -432,22 +437,24 @@ class _Lsh:
             self.nsh[rid] = 0
             self.removed += 1
 
-    def band_ids(self, klist: list[int]) -> list[int]:
-        """Ids of the kept segments that share a band key with ``klist``; an id appears
-        once per shared key (callers deduplicate with numpy, cheaper than a set here)."""
+    def band_ids(self, klist: list[int]) -> bytes:
+        """Ids (native int64 bytes, see ``ids_of``) of the kept segments that share a band
+        key with ``klist``; an id appears once per shared key (callers deduplicate with
+        numpy, cheaper than a set here)."""
         out = _shared(self.buckets, klist)
         if len(self.keys):
             keys = np.array(klist, dtype=np.int64)
             left = np.searchsorted(self.keys, keys, side="left")
             right = np.searchsorted(self.keys, keys, side="right")
             right = np.minimum(right, left + BUCKET_CAP)
-            for i in np.flatnonzero(right > left).tolist():
-                out += self.ids[left[i] : right[i]].tolist()
+            got = [self.ids[left[i] : right[i]].tobytes() for i in np.flatnonzero(right > left)]
+            if got:
+                out = b"".join([out, *got])
         return out
 
-    def band_ids_recent(self, klist: list[int]) -> list[int]:
+    def band_ids_recent(self, klist: list[int]) -> bytes:
         """``band_ids`` among the ids indexed since ``track(True)``."""
-        return _shared(self.recent, klist) if self.recent else []
+        return _shared(self.recent, klist) if self.recent else b""
 
     def screen(
         self,
@@ -483,10 +490,10 @@ class _Lsh:
         return self.candidates_among(self.band_ids(klist), sig, lo, hi)
 
     def candidates_among(
-        self, ids: Collection[int], sig: bytes, lo: int, hi: int
+        self, ids: bytes, sig: bytes, lo: int, hi: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Those of ``ids`` that pass ``screen``: (ids ascending, agreement)."""
-        cand = _sorted_unique(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        """Those of ``ids`` (``band_ids``) that pass ``screen``: (ids ascending, agreement)."""
+        cand = _sorted_unique(ids_of(ids))
         mine = self.low_bytes(np.frombuffer(sig, dtype="<u4")[None])[0]
         agree = self.screen(
             cand, np.zeros(len(cand), dtype=np.int64), mine[None], np.array([lo]), np.array([hi])
@@ -495,16 +502,16 @@ class _Lsh:
         return cand[ok], agree[ok]
 
 
-def _shared(buckets: dict[int, Bucket], klist: list[int]) -> list[int]:
-    """The ids ``buckets`` holds under the keys of ``klist``, an id once per key.
-    (Intersecting the keys in C first, ``buckets.keys() & klist``, measured slower; so did
-    chaining the buckets in C, which moves ids one by one where ``+=`` copies a block.)"""
-    out: list[int] = []
-    # filter() drops the misses in C (a bucket is never empty, so never falsy): on text
-    # without near copies nearly every key misses.
-    for ids in filter(None, map(buckets.get, klist)):
-        out += ids
-    return out
+def _shared(buckets: dict[int, Bucket], klist: list[int]) -> bytes:
+    """The ids ``buckets`` holds under the keys of ``klist``, an id once per key, joined.
+    (filter() drops the misses in C, and a bucket is never empty: on text without near
+    copies nearly every key misses.)"""
+    return b"".join(filter(None, map(buckets.get, klist)))
+
+
+def ids_of(ids: bytes) -> npt.NDArray[np.int64]:
+    """Ids as ``band_ids`` gives them, as an array."""
+    return np.frombuffer(ids, dtype=np.int64)
 
 
 def _sorted_unique(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -945,24 +952,22 @@ class DedupIndex:
         out: list[_Prefetched | None] = [None] * len(fps)
         t = self.cfg.threshold
         queries: list[int] = []
-        cands: list[int] = []
-        counts: list[int] = []
+        found: list[bytes] = []
         klists: list[list[int]] = []
         for q, fp in enumerate(fps):
             if fp.minhash is None or fp.shingles is None or fp.length == 0:
                 continue
             klists.append(klist := self._band_keys(fp))
-            found = self._lsh.band_ids(klist)
+            found.append(self._lsh.band_ids(klist))
             queries.append(q)
-            counts.append(len(found))
-            cands += found
         if not queries:
             return out
         qn = np.array([len(fps[q].shingles or b"") // 4 for q in queries], dtype=np.int64)
+        counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // _ID.size
         # (query, candidate) pairs, each once, sorted by query then id
         pairs = _sorted_unique(
             (np.repeat(np.arange(len(queries), dtype=np.int64), counts) << 40)
-            | np.array(cands, dtype=np.int64)
+            | ids_of(b"".join(found))
         )
         qpos, cand = pairs >> 40, pairs & ((1 << 40) - 1)
         sigs = np.frombuffer(b"".join(fps[q].minhash or b"" for q in queries), dtype="<u4")
