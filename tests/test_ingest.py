@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from glossnorm.clean import clean_text
+from glossnorm import ingest
+from glossnorm.clean import clean_text, lf_pieces
 from glossnorm.errors import InputError
 from glossnorm.ingest import (
     IngestOptions,
@@ -466,3 +468,82 @@ def test_an_unreadable_sub_folder_is_skipped_and_reported(
     assert [d.id for d in docs(found)] == ["a.txt"]  # (the whole run was aborted)
     (p,) = problems(found)
     assert p.source.endswith("private") and "cannot read folder" in p.reason
+
+
+# -- long files read a piece at a time (IngestOptions.stream_bytes) ---------------------
+
+LONG = (ARTICLE * 40).replace("\n", "\r\n", 3)  # ~4,000 characters, some CRLF
+
+
+def _write(path: Path, data: bytes) -> Path:
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    path.write_bytes(data)
+    return path
+
+
+def _whole(path: Path, **kw: object) -> Document:
+    (doc,) = docs(run([path], **kw))
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "forced"),
+    [
+        ("plain.txt", LONG.encode(), None),
+        ("bom.txt", codecs.BOM_UTF8 + LONG.encode(), None),
+        ("forced-bom.txt", codecs.BOM_UTF8 + LONG.encode(), "UTF8"),
+        ("packed.txt.gz", LONG.encode(), None),
+        ("latin.txt", ("Kyiv, not Kiev.\n" * 300).encode(), None),
+        ("no-newline-at-all.txt", ("Kyiv, not Kiev. " * 300).encode(), None),
+    ],
+)
+def test_a_long_utf8_file_is_streamed_in_pieces_that_join_to_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes, forced: str | None
+) -> None:
+    monkeypatch.setattr(ingest, "READ_BYTES", 100)  # many reads, pieces cut mid-character
+    path = _write(tmp_path / name, data)
+    whole = _whole(path, encoding=forced)
+    (doc,) = docs(run([path], encoding=forced, stream_bytes=200))
+    assert doc.streamed and doc.text == "" and not whole.streamed
+    assert (doc.id, doc.source, doc.encoding) == (whole.id, whole.source, whole.encoding)
+    for piece_chars in (1, 17, 150, 1000, 10**6):
+        pieces = list(ingest.text_pieces(doc, piece_chars))
+        assert pieces == list(lf_pieces(whole.text, piece_chars))
+        assert "".join(pieces) == whole.text
+    assert not docs(run([path], encoding=forced, stream_bytes=len(data) + 10**6))[0].streamed
+
+
+@pytest.mark.parametrize(
+    ("why", "data", "forced"),
+    [
+        # (the first read, 100 bytes, is whole characters: nothing left for the last one)
+        ("a bad byte after the first read", b"Kyiv\n" * 20 + LONG.encode() + b"\xff", None),
+        ("a NUL byte after the first read", b"Kyiv\n" * 20 + LONG.encode() + b"\x00", None),
+        ("CP932", LONG.encode("cp932"), None),
+        ("EUC-JP", LONG.encode("euc_jp"), None),
+        ("ISO-2022-JP, all 7-bit", LONG.encode("iso2022_jp"), None),
+        ("UTF-16 with a BOM", LONG.encode("utf-16"), None),
+        ("another forced encoding", LONG.encode("cp932"), "cp932"),
+        ("UTF-8 forced on bad bytes", LONG.encode() + b"\xff", "utf-8"),
+    ],
+)
+def test_a_long_file_that_is_not_plain_utf8_is_read_whole_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str, data: bytes, forced: str | None
+) -> None:
+    monkeypatch.setattr(ingest, "READ_BYTES", 100)
+    path = _write(tmp_path / "long.txt", data)
+    assert run([path], encoding=forced, stream_bytes=200) == run([path], encoding=forced), why
+
+
+def test_a_long_file_of_blanks_is_no_document_streamed_or_not(tmp_path: Path) -> None:
+    path = _write(tmp_path / "blank.txt", " \n\u3000\n".encode() * 500)
+    assert run([path], stream_bytes=200) == run([path]) == []
+
+
+def test_a_streamed_file_that_goes_away_stops_the_run_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "gone.txt", LONG.encode())
+    (doc,) = docs(run([path], stream_bytes=200))
+    path.unlink()
+    with pytest.raises(InputError, match=r"gone\.txt: cannot be read any more"):
+        list(ingest.text_pieces(doc, 100))

@@ -4,8 +4,10 @@ document's result, and the output the same as from the document taken whole."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from glossnorm import pipeline
+from glossnorm.clean import lf_pieces
 from glossnorm.cli import app
 from glossnorm.dedup import DedupConfig
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Document
 from glossnorm.pipeline import (
+    PIECE_PARTS,
     DocResult,
     Options,
     document_cuts,
@@ -58,7 +62,9 @@ def cut_results(doc: Document, part_chars: int) -> list[DocResult]:
     return [
         part_result(c.clean_steps, c.notes, process_segments(STAGE, doc.id, p), i,
                     len(c.parts), len(doc.text), c.first, c.last)
-        for c in document_cuts(doc.id, doc.text, part_chars, STAGE.rules)
+        for c in document_cuts(
+            doc.id, lf_pieces(doc.text, PIECE_PARTS * part_chars), part_chars, STAGE.rules
+        )
         for i, p in enumerate(c.parts)
     ]
 
@@ -205,3 +211,45 @@ def test_workers_run_nicer_than_the_main_process() -> None:
         theirs = pool.submit(os.nice, 0).result()
     assert theirs == min(mine + pipeline.WORKER_NICE, 19)
     assert os.nice(0) == mine
+
+
+def test_a_long_file_read_a_piece_at_a_time_gives_the_bytes_of_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text file over STREAM_BYTES is never held whole (ingest.text_pieces): its pieces
+    go through cleaning and cutting as a long document's do, to the same output."""
+    from glossnorm import ingest
+
+    src = tmp_path / "in"
+    src.mkdir()
+    body = "\n".join(f"{line}{i}" for i in range(200) for line in LINES[:4])
+    (src / "one.txt").write_text(" " + body + "\n" + body + "\r\n", encoding="utf-8")
+    (src / "two.txt.gz").write_bytes(gzip.compress((body[:5000] + "(「\n").encode(), mtime=0))
+    (src / "sjis.txt").write_bytes(body[:3000].encode("cp932"))  # not UTF-8: read whole
+    (src / "short.txt").write_text(LINES[0][:50], encoding="utf-8")  # (under 200 bytes)
+    monkeypatch.setattr(pipeline, "CHUNK_CHARS", 700)
+    monkeypatch.setattr(ingest, "READ_BYTES", 333)
+    streamed: list[str] = []
+    real = ingest.text_pieces
+
+    def spy(doc: Document, piece_chars: int) -> Iterator[str]:
+        streamed.append(doc.id)
+        return real(doc, piece_chars)
+
+    monkeypatch.setattr(pipeline, "text_pieces", spy)
+    runner = CliRunner()
+    for stream_bytes, w in ((10**9, "1"), (200, "1"), (200, "2")):
+        monkeypatch.setattr(pipeline, "STREAM_BYTES", stream_bytes)
+        out = tmp_path / f"{w}-{stream_bytes}"
+        args = ["normalise", str(src), "--glossary", MINI, "--out", str(out), "--workers", w]
+        streamed.clear()
+        res = runner.invoke(app, [*args, "--dedup", "near"])
+        assert res.exit_code == 0, res.output
+        if w == "1":  # (with 2 workers a reader process reads)
+            assert streamed == (["one.txt", "two.txt.gz"] if stream_bytes == 200 else [])
+    whole = tmp_path / f"1-{10**9}"
+    summary = json.loads((whole / "summary.json").read_text("utf-8"))
+    assert summary["documents"] == 4 and summary["duplicates"] >= 800
+    for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
+        for run in ("1-200", "2-200"):
+            assert (whole / name).read_bytes() == (tmp_path / run / name).read_bytes(), name

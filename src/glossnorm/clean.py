@@ -59,7 +59,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -567,11 +567,26 @@ def _clean(text: str, found: _Brackets, line_base: int) -> tuple[str, list[int]]
 
 
 def clean_pieces(text: str, piece_chars: int) -> Iterator[tuple[str, CleanResult | None]]:
+    """``clean_stream`` of ``text`` cut after a LF about every ``piece_chars`` characters."""
+    return clean_stream(lf_pieces(text, piece_chars))
+
+
+def lf_pieces(text: str, piece_chars: int) -> Iterator[str]:
+    """``text`` cut after the first LF from each ``piece_chars`` characters on."""
+    start = 0
+    while True:
+        cut = text.find("\n", start + max(piece_chars, 1) - 1) + 1 or len(text)
+        yield text[start:cut]
+        start = cut
+        if start >= len(text):
+            return
+
+
+def clean_stream(pieces: Iterable[str]) -> Iterator[tuple[str, CleanResult | None]]:
     """``clean_text`` of a long document a piece at a time, so that the first pieces can be
-    used while the rest is cleaned: the cleaned pieces (cut after a LF about every
-    ``piece_chars`` characters, so all but the last end with one) join to
-    ``clean_text(text).text``; the last comes with that result's steps and notes (its
-    text left empty), the others with None.
+    used while the rest is read or cleaned. ``pieces`` join to the text, and each but the
+    last ends with a LF. The cleaned pieces join to ``clean_text(text).text``; the last
+    comes with that result's steps and notes (its text left empty), the others with None.
 
     Every step works within a line, but for the ends of the text; so a piece after the
     first is cleaned behind a LF, which it then drops: its first line is met as a line
@@ -580,21 +595,23 @@ def clean_pieces(text: str, piece_chars: int) -> Iterator[tuple[str, CleanResult
     """
     found = _Brackets()
     totals = [0] * len(STEP_NAMES)
-    start = lines = 0
-    while True:
-        cut = text.find("\n", start + max(piece_chars, 1) - 1) + 1 or len(text)
-        piece = text[start:cut]
-        if start:
+    lines = 0
+    first = True
+    rest = iter(pieces)
+    piece: str | None = next(rest, "")
+    while piece is not None:
+        after = next(rest, None)  # (one piece ahead: the last one brings the totals)
+        if first:
+            out, counts = _clean(piece, found, 0)
+        else:
             out, counts = _clean("\n" + piece, found, lines - 1)
             assert out[:1] == "\n", "cleaning keeps every line"
             out = out[1:]
-        else:
-            out, counts = _clean(piece, found, 0)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         lines += out.count("\n")  # (lines as cleaned: CR, NEL, U+2028 ... end lines too)
-        start = cut
-        if start >= len(text):
+        if after is None:
             steps = tuple(zip(STEP_NAMES, totals, strict=True))
             yield out, CleanResult(text="", steps=steps, notes=tuple(found.notes()))
             return
         yield out, None
+        piece, first = after, False

@@ -61,6 +61,10 @@ class IngestOptions:
     encoding: str | None = None  # force an encoding
     on_error: Literal["skip", "fail"] = "skip"
     skip_dirs: tuple[str, ...] = ()  # real paths of folders not to read (the output's)
+    # A text file larger than this (bytes on disk; 0: none) whose whole text would be
+    # decoded as UTF-8 comes as a ``Document.streamed``: its text is read a piece at a
+    # time by ``text_pieces``, so memory does not grow with the file (``normalise``).
+    stream_bytes: int = 0
 
     def __post_init__(self) -> None:
         for pattern in (*self.include, *self.exclude):  # refused now, not at the first file
@@ -482,9 +486,93 @@ def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | P
     if _is_jsonl(path.name):
         yield from _jsonl_stream(path, doc_id, opts)
         return
+    if opts.stream_bytes and (streamed := _streamable(path, opts)) is not None:
+        encoding, content = streamed
+        if content:
+            yield Document(doc_id, "", str(path), 0, encoding, streamed=True)
+        return
     text, encoding = decode_bytes(_read_bytes(path), opts.encoding)
     if text.strip():
         yield Document(doc_id, text, str(path), 0, encoding)
+
+
+READ_BYTES = 1 << 18  # a streamed file is read this much at a time
+
+
+def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
+    """(encoding, has content) if ``path`` is a text file over ``opts.stream_bytes`` that
+    ``decode_bytes`` would decode as UTF-8 as a whole, else None. One pass over the file
+    decides it, piece by piece: strict UTF-8 throughout, no NUL byte, and not the 7-bit
+    escapes of ISO-2022-JP (see ``decode_bytes``; anything else goes there, whole)."""
+    try:
+        with _open_regular(path) as raw:
+            if os.fstat(raw.fileno()).st_size <= opts.stream_bytes:
+                return None
+    except OSError:
+        return None  # (reading it whole says why)
+    forced = opts.encoding and codecs.lookup(opts.encoding).name
+    if forced not in (None, "", "utf-8"):
+        return None
+    content = False
+    ascii_only, escape = True, False
+    try:
+        with _open_binary(path) as fh:
+            head = fh.read(READ_BYTES)
+            encoding = "utf-8-sig" if not forced and head.startswith(codecs.BOM_UTF8) else "utf-8"
+            if not forced and encoding == "utf-8" and head.startswith(_WIDE_BOMS):
+                return None
+            decoder = codecs.getincrementaldecoder(encoding)("strict")
+            chunk = head
+            while chunk:
+                if not forced and encoding == "utf-8":
+                    if b"\x00" in chunk:
+                        return None  # (UTF-16 without a BOM, or binary: decode_bytes decides)
+                    ascii_only = ascii_only and chunk.isascii()
+                    escape = escape or b"\x1b" in chunk
+                text = decoder.decode(chunk)  # (every chunk: it checks the bytes)
+                content = content or bool(text.strip())
+                chunk = fh.read(READ_BYTES)
+            text = decoder.decode(b"", final=True)
+            content = content or bool(text.strip())
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error):
+        return None  # not UTF-8, or unreadable: reading it whole decides, or says why
+    if ascii_only and escape:
+        return None  # perhaps ISO-2022-JP
+    return encoding, content
+
+
+def text_pieces(doc: Document, piece_chars: int) -> Iterator[str]:
+    """The text of a ``Document.streamed`` in the pieces ``clean.lf_pieces`` cuts the whole
+    text into: each ends after the first LF from ``piece_chars`` characters on. Raises
+    ``InputError`` if the file can no longer be read; a file changed since it was checked
+    is decoded with U+FFFD for its bad bytes."""
+    decoder = codecs.getincrementaldecoder(doc.encoding)("replace")
+    held: list[str] = []  # decoded, not given out yet; no piece ends before the last one
+    size = 0
+    out = False
+    try:
+        with _open_binary(Path(doc.source)) as fh:
+            while True:
+                chunk = fh.read(READ_BYTES)
+                text = decoder.decode(chunk, final=not chunk)
+                held.append(text)
+                size += len(text)
+                while size >= piece_chars:
+                    start = max(piece_chars - 1 - (size - len(text)), 0)
+                    lf = text.find("\n", start)
+                    if lf < 0:
+                        break
+                    held[-1] = text[: lf + 1]
+                    yield "".join(held)
+                    out = True
+                    text = text[lf + 1 :]
+                    held, size = [text], len(text)
+                if not chunk:
+                    break
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{doc.source}: cannot be read any more ({exc})") from None
+    if size or not out:
+        yield "".join(held)
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,6 @@ class Document:
     source: str  # file path (or "-") the document came from
     line: int = 0  # 1-based line for JSONL inputs, 0 for whole-file documents
     encoding: str = "utf-8"
+    # A long text file read a piece at a time: ``text`` is left empty, and
+    # ``ingest.text_pieces`` reads it (only where ``IngestOptions.stream_bytes`` asks).
+    streamed: bool = False

@@ -29,7 +29,7 @@ from typing import NamedTuple, cast
 import orjson
 
 from glossnorm.boilerplate import BoilerplateRules
-from glossnorm.clean import clean_pieces, clean_text
+from glossnorm.clean import clean_stream, clean_text, lf_pieces
 from glossnorm.dedup import (
     DedupConfig,
     DedupIndex,
@@ -40,7 +40,7 @@ from glossnorm.dedup import (
 )
 from glossnorm.errors import GlossnormError
 from glossnorm.glossary import Glossary
-from glossnorm.ingest import IngestOptions, Problem, iter_inputs
+from glossnorm.ingest import IngestOptions, Problem, iter_inputs, text_pieces
 from glossnorm.match import Matcher, Span
 from glossnorm.model import Document
 from glossnorm.record import Rendered, SegmentRenderer
@@ -57,6 +57,10 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 # saves). With one worker a long document is processed in the same parts; either way its
 # parts are accounted and written one by one (a 20 MB file held whole peaked at ~570 MiB).
 LONG_DOC_CHARS = 1_000_000
+# A text file larger than this (bytes) is also read a piece at a time, if it is UTF-8
+# (ingest.text_pieces): a corpus kept as one file then takes no more memory than 4,700
+# files (100 MB in one .txt file, 1 worker: 268 MiB peak read whole, ~210 MiB so).
+STREAM_BYTES = 4 << 20
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
 # Workers run this much nicer than the main process, whose accounting, near dedup and
@@ -333,18 +337,19 @@ def document_parts(
 
 
 def document_cuts(
-    doc_id: str, text: str, part_chars: int, rules: BoilerplateRules | None
+    doc_id: str, pieces: Iterable[str], part_chars: int, rules: BoilerplateRules | None
 ) -> Iterator[Cut]:
-    """``document_parts`` of a long document, a piece at a time: the first parts are out
-    while the rest is still being cleaned (one 20 MB file: about 0.6 s of cleaning that
-    the workers waited for). Parts end at piece ends too, which changes nothing (see
-    ``process_segments``). The cleaning counts and notes come with the last piece, which
-    is never one without segments (nor is the first), unless the document has none."""
+    """``document_parts`` of a long document given in pieces (see ``clean_stream``), a piece
+    at a time: the first parts are out while the rest is still being read and cleaned (one
+    20 MB file: about 0.6 s of cleaning that the workers waited for). Parts end at piece
+    ends too, which changes nothing (see ``process_segments``). The cleaning counts and
+    notes come with the last piece, which is never one without segments (nor is the
+    first), unless the document has none."""
     index = 0
     heading = True  # no content segment yet
     pending: list[list[SegmentItem]] | None = None
     first = True
-    for cleaned, done in clean_pieces(text, PIECE_PARTS * part_chars):
+    for cleaned, done in clean_stream(pieces):
         parts, end, heading = _cut_segments(doc_id, cleaned, part_chars, rules, index, heading)
         if end > index:
             if pending is not None:
@@ -466,15 +471,11 @@ def _cut_batches(
             slots.append(it)
             continue
         n = len(it.text)
-        if n > LONG_DOC_CHARS:  # alone, a piece at a time, each part a share of its own
+        if n > LONG_DOC_CHARS or it.streamed:  # alone, a piece at a time, each part a share
             if slots:
                 yield Batch(slots, whole, [])
                 slots, whole, size = [], [], 0
-            stub = replace(it, text="")
-            for cut in document_cuts(it.id, it.text, CHUNK_CHARS, rules):
-                slot = _Slot(stub, n, cut.clean_steps, cut.notes, len(cut.parts), cut.first,
-                             cut.last)
-                yield Batch([slot], [], [(it.id, part) for part in cut.parts])
+            yield from _long_batches(it, rules)
             continue
         steps, notes, (segs,), _, _ = document_parts(it.id, it.text, sys.maxsize, rules)
         slots.append(_Slot(replace(it, text=""), n, steps, notes, 1))
@@ -485,6 +486,25 @@ def _cut_batches(
             slots, whole, size = [], [], 0
     if slots:
         yield Batch(slots, whole, [])
+
+
+def _long_batches(doc: Document, rules: BoilerplateRules | None) -> Iterator[Batch]:
+    """A long document's batches: one per piece (``document_cuts``), its parts as shares
+    of their own. A streamed one is read a piece at a time too (``text_pieces``)."""
+    piece_chars = PIECE_PARTS * CHUNK_CHARS
+    read = [0]  # characters read so far (the document's length once the last cut is out)
+
+    def counted(pieces: Iterator[str]) -> Iterator[str]:
+        for piece in pieces:
+            read[0] += len(piece)
+            yield piece
+
+    pieces = text_pieces(doc, piece_chars) if doc.streamed else lf_pieces(doc.text, piece_chars)
+    stub = replace(doc, text="")
+    for cut in document_cuts(doc.id, counted(pieces), CHUNK_CHARS, rules):
+        slot = _Slot(stub, read[0], cut.clean_steps, cut.notes, len(cut.parts), cut.first,
+                     cut.last)
+        yield Batch([slot], [], [(doc.id, part) for part in cut.parts])
 
 
 class _InFlight(NamedTuple):
@@ -622,7 +642,8 @@ class Feed:
     Close it (``with``) when the run ends, or if it never starts."""
 
     def __init__(self, inputs: Sequence[str], opts: Options) -> None:
-        self._items = iter_inputs(inputs, opts.ingest)  # checks the inputs now
+        ingest = replace(opts.ingest, stream_bytes=STREAM_BYTES)
+        self._items = iter_inputs(inputs, ingest)  # checks the inputs now
         self._packed: Iterator[Packed] | None = None
         self._reader: _Reader | None = None
         if opts.workers > 1:
