@@ -27,7 +27,8 @@ gen_glossary.py; both are generated on first use into ``benchmarks/_work/``):
     from ``resource.getrusage`` (self and children), and its growth; with one worker and
     with the default workers (``--rss-workers``), where the main process, the reader and
     the workers are counted together by their proportional set size (PSS, Linux: pages
-    shared after fork counted once), sampled every 50 ms.
+    shared after fork counted once), sampled every 50 ms. The corpus comes as a folder of
+    files and as the same text in one ``.txt`` file (``--rss-shapes``).
 
 The glossnorm rows of (a), (d) and (e) run ``--repeat`` times (default 3), interleaved, and
 the fastest run is reported: this shared machine drifts by 10-30% between runs. The
@@ -71,6 +72,7 @@ WORK = HERE / "_work"
 SUDACHI_MAX_BYTES = 49_000  # Sudachi refuses input over 49,149 bytes
 SIZES = (100, 10_000, 100_000)
 MAIN = 10_000
+SHAPES = {"folder": "a folder of files", "file": "one .txt file"}  # the RSS runs' corpus
 CLI_ROW = "glossnorm CLI, fresh process, 10,000 entries"
 
 
@@ -310,11 +312,17 @@ def rss_child(args: argparse.Namespace) -> int:
     files, nbytes = take_mb(args.corpus, args.mb)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         # The corpus as one folder, as a user gives it: a list of 35,000 paths (150 MB) in
-        # this process and on the command line would itself grow with the corpus.
+        # this process and on the command line would itself grow with the corpus. Or as
+        # one text file (copied a file at a time: this process must not hold it).
         folder = Path(tmp) / "in"
         folder.mkdir()
-        for f in files:
-            (folder / f.name).symlink_to(f.resolve())
+        if args.shape == "file":
+            with (folder / "corpus.txt").open("wb") as out:
+                for f in files:
+                    out.write(f.read_bytes().rstrip(b"\n") + b"\n")
+        else:
+            for f in files:
+                (folder / f.name).symlink_to(f.resolve())
         del files
         t = run_glossnorm(
             [folder], args.glossary, args.workers, Path(tmp) / "out", args.dedup, nbytes
@@ -369,10 +377,11 @@ def _mib(kib: float) -> str:
 
 
 def measure_rss(
-    corpus: Path, mb: float, glossary: Path, workers: int, dedup: Mode
+    corpus: Path, mb: float, glossary: Path, workers: int, dedup: Mode, shape: str = "folder"
 ) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--rss-child", "--mb", str(mb), "--corpus", str(corpus),
-           "--glossary", str(glossary), "--workers", str(workers), "--dedup", dedup]
+           "--glossary", str(glossary), "--workers", str(workers), "--dedup", dedup,
+           "--shape", shape]
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[0] / "src")}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
@@ -426,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-mb", default="10,50", help="corpus sizes for the RSS runs")
     ap.add_argument("--rss-dedup", default="exact,off",
                     help="dedup modes for the RSS runs (off isolates the dedup index)")
+    ap.add_argument("--rss-shapes", default="folder,file",
+                    help="the corpus for the RSS runs: a folder of files, and one .txt file")
     ap.add_argument("--rss-workers", default=f"1,{default_workers()}",
                     help="worker counts for the RSS runs (default: 1 and this machine's default)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="glossary sizes")
@@ -443,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--glossary", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--dedup", default="exact", help=argparse.SUPPRESS)
+    ap.add_argument("--shape", default="folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
@@ -574,17 +586,18 @@ def main(argv: list[str] | None = None) -> int:
         del text
 
         # (f) RSS in fresh subprocesses.
-        rss: dict[tuple[str, int, float], dict[str, float]] = {}
+        rss: dict[tuple[str, int, str, float], dict[str, float]] = {}
         if not ({"f", "rss"} & skip):
             for n in dict.fromkeys(int(w) for w in args.rss_workers.split(",")):
-                for mode in args.rss_dedup.split(","):
-                    for m in rss_mb:
-                        print(f"  RSS run {m:g} MB, dedup {mode}, {n} worker(s) ...",
-                              file=sys.stderr, end="", flush=True)
-                        r = measure_rss(corpus, m, gdir[MAIN], n, mode)
-                        rss[mode, n, m] = r
-                        print(f" {r['self_kib'] / 1024:.0f} MiB, all processes "
-                              f"{_mib(r['tree_pss_kib'])} PSS", file=sys.stderr)
+                for shape in args.rss_shapes.split(","):
+                    for mode in args.rss_dedup.split(","):
+                        for m in rss_mb:
+                            print(f"  RSS run {m:g} MB ({SHAPES[shape]}), dedup {mode}, {n} "
+                                  "worker(s) ...", file=sys.stderr, end="", flush=True)
+                            r = measure_rss(corpus, m, gdir[MAIN], n, mode, shape)
+                            rss[mode, n, shape, m] = r
+                            print(f" {r['self_kib'] / 1024:.0f} MiB, all processes "
+                                  f"{_mib(r['tree_pss_kib'])} PSS", file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -646,25 +659,27 @@ def main(argv: list[str] | None = None) -> int:
                       + (f", {cli.mbps / tok_only.mbps:.1f}x tokenising alone" if tok_only else ""))
                 summary["cli_fresh_vs_sudachi"] = cli.mbps / sud_mbps
     if rss:
-        for (mode, n, m), r in rss.items():
-            print(f"(f) peak RSS at {m:g} MB, dedup {mode}, {n} worker(s): "
+        for (mode, n, shape, m), r in rss.items():
+            print(f"(f) peak RSS at {m:g} MB ({SHAPES[shape]}), dedup {mode}, {n} worker(s): "
                   f"{r['self_kib'] / 1024:.0f} MiB (largest child "
                   f"{r['children_kib'] / 1024:.0f} MiB; all processes "
                   f"{_mib(r['tree_pss_kib'])} PSS), "
                   f"{r['bytes'] / 1e6 / r['seconds']:.2f} MB/s")
-        summary["rss_mib"] = {f"{k[0]} {k[2]:g} w{k[1]}": v["self_kib"] / 1024
-                              for k, v in rss.items()}
-        summary["tree_pss_mib"] = {f"{k[0]} {k[2]:g} w{k[1]}": v["tree_pss_kib"] / 1024
-                                   for k, v in rss.items()}
-        for mode, n in dict.fromkeys(k[:2] for k in rss):
-            sz = sorted(m for md, w, m in rss if (md, w) == (mode, n))
+        def key(k: tuple[str, int, str, float]) -> str:
+            return f"{k[0]} {k[3]:g} w{k[1]}" + (" one file" if k[2] == "file" else "")
+
+        summary["rss_mib"] = {key(k): v["self_kib"] / 1024 for k, v in rss.items()}
+        summary["tree_pss_mib"] = {key(k): v["tree_pss_kib"] / 1024 for k, v in rss.items()}
+        for mode, n, shape in dict.fromkeys(k[:3] for k in rss):
+            sz = sorted(m for md, w, sh, m in rss if (md, w, sh) == (mode, n, shape))
             if len(sz) > 1:
-                lo, hi = rss[mode, n, sz[0]], rss[mode, n, sz[-1]]
+                lo, hi = rss[mode, n, shape, sz[0]], rss[mode, n, shape, sz[-1]]
                 pss = (
                     f"{(hi['tree_pss_kib'] - lo['tree_pss_kib']) / 1024:+.0f} MiB"
                     if lo["tree_pss_kib"] and hi["tree_pss_kib"] else "n/a"
                 )
-                print(f"(f) growth {sz[0]:g} -> {sz[-1]:g} MB of input, dedup {mode}, {n} "
+                print(f"(f) growth {sz[0]:g} -> {sz[-1]:g} MB of input ({SHAPES[shape]}), "
+                      f"dedup {mode}, {n} "
                       f"worker(s): RSS {(hi['self_kib'] - lo['self_kib']) / 1024:+.0f} MiB, "
                       f"all processes {pss} PSS" + (" (the in-memory dedup index, the CLI "
                                                     "default)" if mode != "off" else ""))
