@@ -413,7 +413,7 @@ def _leftover(text: str, o: str, c: str) -> str:
     """``text`` with every matched pair of the type deleted, innermost first."""
     rx = _INNER_PAIR_RES[o]
     rest, n = rx.subn("", text)
-    while n:
+    while n and o in rest and c in rest:  # (a pair needs both: usually none is left)
         rest, n = rx.subn("", rest)
     return rest
 
