@@ -342,9 +342,12 @@ def _open_regular(path: Path) -> IO[bytes]:
         raise
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, stream_bytes: int = 0) -> bytes | None:
+    """The file's bytes; None, unread, if it is over ``stream_bytes`` (when given)."""
     try:
         with _open_regular(path) as raw:
+            if stream_bytes and os.fstat(raw.fileno()).st_size > stream_bytes:
+                return None
             if path.name.lower().endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
                     return fh.read()
@@ -486,12 +489,16 @@ def _file(path: Path, doc_id: str, opts: IngestOptions) -> Iterator[Document | P
     if _is_jsonl(path.name):
         yield from _jsonl_stream(path, doc_id, opts)
         return
-    if opts.stream_bytes and (streamed := _streamable(path, opts)) is not None:
-        encoding, content = streamed
-        if content:
-            yield Document(doc_id, "", str(path), 0, encoding, streamed=True)
-        return
-    text, encoding = decode_bytes(_read_bytes(path), opts.encoding)
+    data = _read_bytes(path, opts.stream_bytes)
+    if data is None:  # a long file
+        if (streamed := _streamable(path, opts)) is not None:
+            encoding, content = streamed
+            if content:
+                yield Document(doc_id, "", str(path), 0, encoding, streamed=True)
+            return
+        data = _read_bytes(path)
+        assert data is not None
+    text, encoding = decode_bytes(data, opts.encoding)
     if text.strip():
         yield Document(doc_id, text, str(path), 0, encoding)
 
@@ -500,16 +507,10 @@ READ_BYTES = 1 << 18  # a streamed file is read this much at a time
 
 
 def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
-    """(encoding, has content) if ``path`` is a text file over ``opts.stream_bytes`` that
-    ``decode_bytes`` would decode as UTF-8 as a whole, else None. One pass over the file
-    decides it, piece by piece: strict UTF-8 throughout, no NUL byte, and not the 7-bit
-    escapes of ISO-2022-JP (see ``decode_bytes``; anything else goes there, whole)."""
-    try:
-        with _open_regular(path) as raw:
-            if os.fstat(raw.fileno()).st_size <= opts.stream_bytes:
-                return None
-    except OSError:
-        return None  # (reading it whole says why)
+    """(encoding, has content) if the text file ``path`` is one that ``decode_bytes`` would
+    decode as UTF-8 as a whole, else None. One pass over the file decides it, piece by
+    piece: strict UTF-8 throughout, no NUL byte, and not the 7-bit escapes of ISO-2022-JP
+    (see ``decode_bytes``; anything else goes there, whole)."""
     forced = opts.encoding and codecs.lookup(opts.encoding).name
     if forced not in (None, "", "utf-8"):
         return None
