@@ -547,3 +547,20 @@ def test_a_streamed_file_that_goes_away_stops_the_run_naming_it(tmp_path: Path) 
     path.unlink()
     with pytest.raises(InputError, match=r"gone\.txt: cannot be read any more"):
         list(ingest.text_pieces(doc, 100))
+
+
+@pytest.mark.parametrize("off", [-50, -1, 0, 1, 50])
+def test_a_file_read_whole_even_if_it_changed_size_since_its_stat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, off: int
+) -> None:
+    # One read of size + 1 bytes usually gets all of it; a file that grew since its
+    # fstat is read on to its end, one that shrank ends early.
+    path = _write(tmp_path / "a.txt", LONG.encode())
+    real = ingest._open_fd
+
+    def stale(p: Path) -> tuple[int, int]:
+        fd, size = real(p)
+        return fd, size + off
+
+    monkeypatch.setattr(ingest, "_open_fd", stale)
+    assert ingest._read_bytes(path) == LONG.encode()

@@ -323,17 +323,31 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
 # -- reading -----------------------------------------------------------------------------
 
 
-def _open_regular(path: Path) -> IO[bytes]:
-    """``path`` opened for reading, if it is a regular file: a named pipe or a device
-    in an input folder would block the run for ever. (Non-blocking open, then ``fstat``:
-    no extra system call per file.)"""
+_READ_CAP = 0x7FFFF000  # the most one read() returns on Linux
+
+
+def _open_fd(path: Path) -> tuple[int, int]:
+    """(descriptor, size) of ``path`` opened for reading, if it is a regular file: a named
+    pipe or a device in an input folder would block the run for ever. (Non-blocking open,
+    then ``fstat``: no extra system call per file. Reading a regular file never blocks
+    either way.) The caller closes the descriptor."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise _Skip("is a directory")
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(st.st_mode):
             raise _Skip("not a regular file (a named pipe or a device)")
+        return fd, st.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """``path`` as a file object, if it is a regular file (``_open_fd``)."""
+    fd, _ = _open_fd(path)
+    try:
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
@@ -345,13 +359,28 @@ def _open_regular(path: Path) -> IO[bytes]:
 def _read_bytes(path: Path, stream_bytes: int = 0) -> bytes | None:
     """The file's bytes; None, unread, if it is over ``stream_bytes`` (when given)."""
     try:
-        with _open_regular(path) as raw:
-            if stream_bytes and os.fstat(raw.fileno()).st_size > stream_bytes:
-                return None
-            if path.name.lower().endswith(".gz"):
+        if path.name.lower().endswith(".gz"):
+            with _open_regular(path) as raw:
+                if stream_bytes and os.fstat(raw.fileno()).st_size > stream_bytes:
+                    return None
                 with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
                     return fh.read()
-            return raw.read()
+        fd, size = _open_fd(path)
+        try:
+            if stream_bytes and size > stream_bytes:
+                return None
+            # One plain read, no file object: most files are a few KB (4,700 of them cost
+            # 0.17 s through a file object, 0.12 s so). Asked for one byte more than its
+            # size, a regular file gives less only at its end (below Linux's 2 GiB cap).
+            data = os.read(fd, size + 1)
+            if len(data) <= size and len(data) < _READ_CAP:
+                return data
+            parts = [data]  # it grew since, or is huge: on to its end
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
     except PermissionError:
         raise _Skip("permission denied") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
