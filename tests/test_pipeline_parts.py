@@ -16,16 +16,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from glossnorm import pipeline
-from glossnorm.clean import lf_pieces
 from glossnorm.cli import app
 from glossnorm.dedup import DedupConfig
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Document
 from glossnorm.pipeline import (
-    PIECE_PARTS,
     DocResult,
     Options,
-    document_cuts,
     document_parts,
     make_stage,
     part_result,
@@ -59,14 +56,14 @@ def part_results(doc: Document, part_chars: int) -> list[DocResult]:
 
 def cut_results(doc: Document, part_chars: int) -> list[DocResult]:
     """As a long document goes: cleaned and cut a piece at a time (document_cuts)."""
-    return [
-        part_result(c.clean_steps, c.notes, process_segments(STAGE, doc.id, p), i,
-                    len(c.parts), len(doc.text), c.first, c.last)
-        for c in document_cuts(
-            doc.id, lf_pieces(doc.text, PIECE_PARTS * part_chars), part_chars, STAGE.rules
-        )
-        for i, p in enumerate(c.parts)
-    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "CHUNK_CHARS", part_chars)
+        got = [
+            res
+            for batch in pipeline._long_batches(doc, STAGE.rules)
+            for res in pipeline._local_results(STAGE, batch)
+        ]
+    return [r for _, r in got]  # type: ignore[misc]
 
 
 def merged(results: list[DocResult]) -> DocResult:
@@ -80,7 +77,7 @@ def merged(results: list[DocResult]) -> DocResult:
         cleaning.notes,
         b"".join(r.records for r in results),
         b"\n".join(r.lines for r in results if r.records),
-        chars=results[-1].chars,
+        chars=sum(r.chars for r in results),
     )
 
 
@@ -108,7 +105,7 @@ def test_a_long_document_cut_a_piece_at_a_time_is_the_document(
         (i == 0, i == len(results) - 1) for i in range(len(results))
     ]
     assert len([r for r in results if r.clean_steps]) == 1  # (with the last piece)
-    assert [r.chars for r in results] == [0] * (len(results) - 1) + [len(text)]
+    assert sum(r.chars for r in results) == len(text)  # (each piece's with it: progress)
     assert merged(results) == process_document(STAGE, doc.id, doc.text)
 
 
@@ -118,6 +115,7 @@ def test_pieces_without_segments_neither_start_nor_end_a_long_document() -> None
     doc = Document(id="d.txt", text=text, source="d.txt")
     results = cut_results(doc, 1)  # a piece every 2 characters
     assert len(results) == 2 and [r.segments[0][0] for r in results] == [0, 1]
+    assert all(r.chars for r in results)  # progress moves as the pieces go, not at the end
     assert merged(results) == process_document(STAGE, doc.id, doc.text)
     blank = Document(id="b.txt", text="\n" * 20, source="b.txt")
     assert [(r.first, r.last, r.segments) for r in cut_results(blank, 1)] == [(True, True, ())]

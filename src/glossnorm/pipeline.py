@@ -59,7 +59,8 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 LONG_DOC_CHARS = 1_000_000
 # A text file larger than this (bytes) is also read a piece at a time, if it is UTF-8
 # (ingest.text_pieces): a corpus kept as one file then takes no more memory than 4,700
-# files (100 MB in one .txt file, 1 worker: 268 MiB peak read whole, ~210 MiB so).
+# files (100 MB in one .txt file, 1 worker, --dedup off: 268 MiB peak read whole, 199 MiB
+# so).
 STREAM_BYTES = 4 << 20
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
@@ -115,7 +116,7 @@ class DocResult(NamedTuple):  # one per document: its pickling cost (unlike a se
     lines: bytes = b""  # their corpus.txt lines, joined with "\n"
     first: bool = True  # the first (or only) part of its document
     last: bool = True  # the last (or only) part of its document
-    chars: int = 0  # on the last part: the document's characters as read (for progress)
+    chars: int = 0  # on a piece's last part: the piece's characters as read (for progress)
 
 
 class Kept(NamedTuple):
@@ -299,13 +300,12 @@ def part_result(
 ) -> DocResult:
     """The result of part ``i`` of ``n`` of a document, or of a piece of one that is its
     ``first`` or ``last`` or neither (``document_cuts``): the cleaning goes with the
-    piece's first part, the document's length ``chars`` with its last part."""
+    piece's first part, its length as read ``chars`` with its last part."""
     if i:
         clean_steps, notes = (), ()
-    last = last and i == n - 1
     return DocResult(
-        part.segments, clean_steps, notes, part.records, part.lines, first and i == 0, last,
-        chars if last else 0,
+        part.segments, clean_steps, notes, part.records, part.lines, first and i == 0,
+        last and i == n - 1, chars if i == n - 1 else 0,
     )
 
 
@@ -403,7 +403,7 @@ class _Slot(NamedTuple):
     ``parts`` results."""
 
     doc: Document  # its text left out: the shares have it
-    chars: int  # its text's length as read
+    chars: int  # its text's length as read (a piece's, for a long document)
     clean_steps: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
     parts: int
@@ -492,7 +492,7 @@ def _long_batches(doc: Document, rules: BoilerplateRules | None) -> Iterator[Bat
     """A long document's batches: one per piece (``document_cuts``), its parts as shares
     of their own. A streamed one is read a piece at a time too (``text_pieces``)."""
     piece_chars = PIECE_PARTS * CHUNK_CHARS
-    read = [0]  # characters read so far (the document's length once the last cut is out)
+    read = [0]  # characters read so far: each cut's share goes with it (progress)
 
     def counted(pieces: Iterator[str]) -> Iterator[str]:
         for piece in pieces:
@@ -501,9 +501,11 @@ def _long_batches(doc: Document, rules: BoilerplateRules | None) -> Iterator[Bat
 
     pieces = text_pieces(doc, piece_chars) if doc.streamed else lf_pieces(doc.text, piece_chars)
     stub = replace(doc, text="")
+    given = 0
     for cut in document_cuts(doc.id, counted(pieces), CHUNK_CHARS, rules):
-        slot = _Slot(stub, read[0], cut.clean_steps, cut.notes, len(cut.parts), cut.first,
-                     cut.last)
+        slot = _Slot(stub, read[0] - given, cut.clean_steps, cut.notes, len(cut.parts),
+                     cut.first, cut.last)
+        given = read[0]
         yield Batch([slot], [], [(doc.id, part) for part in cut.parts])
 
 
@@ -791,7 +793,7 @@ def run(
                 continue
             doc, result = res
             yield doc, _account(doc, result, stats, index)
-            if progress is not None and result.last:
+            if progress is not None and result.chars:
                 progress(result.chars)
 
     return events(), stats, index
