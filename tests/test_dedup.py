@@ -413,6 +413,25 @@ def test_large_run_flushes_and_commits(tmp_path: Path) -> None:
         assert run([("y", 0, texts[2500])], idx) == [DupHit("exact", "d2500", 0, 1.0)]
 
 
+@pytest.mark.parametrize("path", [None, "dedup.sqlite"])
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_checks_after_a_commit_still_see_the_rows_before_it(
+    tmp_path: Path, path: str | None, mode: str
+) -> None:
+    # commit() starts a new transaction for further checks; without a file the rows it
+    # kept were dropped (a copy passed, or a near check failed on a missing row).
+    cfg = DedupConfig(mode=mode)  # type: ignore[arg-type]
+    first, copy = fingerprints([P1, edit(P1, 5, "英")], cfg)
+    with DedupIndex(cfg, tmp_path / path if path else None) as idx:
+        assert idx.check("a", 0, first) is None
+        idx.commit()
+        assert idx.check("b", 0, first) == DupHit("exact", "a", 0, 1.0)
+        hit = idx.check("c", 0, copy)
+        assert (hit is None) if mode == "exact" else (hit is not None and hit.doc == "a")
+        assert idx.check("d", 0, fingerprints([P2], cfg)[0]) is None
+        assert len(idx) == 2 + (mode == "exact")
+
+
 @pytest.mark.parametrize("content", [b"not a database" * 100, b"SQLite format 3\0junk"])
 def test_corrupt_index_is_a_clear_input_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "dedup.sqlite"

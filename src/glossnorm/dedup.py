@@ -1083,7 +1083,10 @@ class DedupIndex:
             self._flush()
             self._db.execute("COMMIT")
             self._db.execute("BEGIN IMMEDIATE")
-            self._start_run()
+            # Written: later checks read this run's rows back from the file. Without a file
+            # they are only in memory, and stay there (they were lost, and ids reused).
+            if self._store_rows:
+                self._start_run()
         except sqlite3.Error as exc:
             raise InputError(f"{self._where}: cannot write the dedup index ({exc})") from None
 
