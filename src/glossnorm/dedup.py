@@ -352,8 +352,8 @@ class _Lsh:
         # every probe a cache miss. A key not shared (most of them) holds its row's one
         # 8-byte string; a shared one a bytearray of its own, extended in place.
         self.buckets: dict[int, Bucket] = {}
-        # The same for the ids indexed since ``track()`` (one document's): a small map, so
-        # looking a document's own rows up costs no cache miss in the big one.
+        # The same for the ids indexed since ``track()`` (by a slice of a document): a small
+        # map, so looking those rows up costs no cache miss in the big one.
         self.recent: dict[int, Bucket] | None = None
         self.removed = 0  # rows removed so far (a prefetch is stale once this moves)
         # 3.5 standard deviations: a pair right at the threshold is dropped with probability
@@ -690,9 +690,9 @@ class DedupIndex:
         self._sh_base = self._next_id
         self._dup_buf: list[tuple[str, int, bytes, str, str, int, float]] = []
         # check_document: verified near candidates of the current segment from the index
-        # as it stood before its document, and the rows its document added since.
-        # (The rows its document added are tracked by the LSH, looked up by band key, not
-        # scanned, so that a document of 50,000 segments stays linear.)
+        # as it stood before its slice, and the rows its slice added since. (Those are
+        # tracked by the LSH, looked up by band key, not scanned, so that a document of
+        # 50,000 segments stays linear.)
         self._pre: _Prefetched | None = None
         self._removed_at = 0
         # A document's rows from earlier runs are its old version (see _open_document):
@@ -891,15 +891,15 @@ class DedupIndex:
             ids, agree, sims, best, self._klist = self._pre
             since = self._lsh.band_ids_recent(self._klist)
             if not since and self._lsh.removed == self._removed_at:
-                # Nothing this document did touches the prefetched candidates: the
-                # prefetch's verdict is the one the steps below would reach.
+                # Nothing done since the prefetch touches its candidates: the prefetch's
+                # verdict is the one the steps below would reach.
                 if best is None:
                     return None
                 cdoc, cseg, _ = self._rows([best[0]])[0]
                 return DupHit("near", cdoc, int(cseg), best[1])
-            alive = self._lsh.nsh[ids] > 0  # a row replaced earlier in this document
+            alive = self._lsh.nsh[ids] > 0  # a row replaced since the prefetch
             ids, agree, sims = ids[alive], agree[alive], sims[alive]
-            if since:  # kept earlier in this document (an id once per shared key)
+            if since:  # kept earlier in this slice (an id once per shared key)
                 more_ids, more_agree = self._lsh.candidates_among(since, fp.minhash, lo, hi)
                 ids = np.concatenate((ids, more_ids))
                 agree = np.concatenate((agree, more_agree))
