@@ -63,7 +63,7 @@ def cut_results(doc: Document, part_chars: int) -> list[DocResult]:
             for batch in pipeline._long_batches(doc, STAGE.rules)
             for res in pipeline._local_results(STAGE, batch)
         ]
-    return [r for _, r in got]  # type: ignore[misc]
+    return [res[1] for res in got if isinstance(res, tuple)]
 
 
 def merged(results: list[DocResult]) -> DocResult:
