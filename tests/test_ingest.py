@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glossnorm import ingest
 from glossnorm.clean import clean_text, lf_pieces
@@ -564,3 +566,22 @@ def test_a_file_read_whole_even_if_it_changed_size_since_its_stat(
 
     monkeypatch.setattr(ingest, "_open_fd", stale)
     assert ingest._read_bytes(path) == LONG.encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ロシア", "外相", "\n", "\r\n", "a", " ", "\U0001f600", "é"]),
+             max_size=80).map("".join),
+    st.integers(min_value=1, max_value=40),
+    st.integers(min_value=1, max_value=50),
+)
+def test_streamed_pieces_are_the_whole_texts_pieces(
+    tmp_path_factory: pytest.TempPathFactory, text: str, piece_chars: int, read_bytes: int
+) -> None:
+    # Reads cut characters anywhere (1-4 bytes each); the pieces must not care.
+    path = tmp_path_factory.mktemp("s") / "a.txt"
+    path.write_bytes(text.encode())
+    doc = Document("a.txt", "", str(path), 0, "utf-8", streamed=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "READ_BYTES", read_bytes)
+        assert list(ingest.text_pieces(doc, piece_chars)) == list(lf_pieces(text, piece_chars))
