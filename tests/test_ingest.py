@@ -497,10 +497,14 @@ def _whole(path: Path, **kw: object) -> Document:
         ("forced-bom.txt", codecs.BOM_UTF8 + LONG.encode(), "UTF8"),
         ("packed.txt.gz", LONG.encode(), None),
         ("latin.txt", ("Kyiv, not Kiev.\n" * 300).encode(), None),
+        ("cp932.txt", LONG.encode("cp932"), None),
+        ("euc.txt.gz", LONG.encode("euc_jp"), None),
+        # (the first read, 100 bytes, is whole characters: nothing left for the last one)
+        ("one-bad-byte-late.txt", b"Kyiv\n" * 20 + LONG.encode() + b"\xff", None),
         ("no-newline-at-all.txt", ("Kyiv, not Kiev. " * 300).encode(), None),
     ],
 )
-def test_a_long_utf8_file_is_streamed_in_pieces_that_join_to_its_text(
+def test_a_long_file_is_streamed_in_pieces_that_join_to_its_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes, forced: str | None
 ) -> None:
     monkeypatch.setattr(ingest, "READ_BYTES", 100)  # many reads, pieces cut mid-character
@@ -519,18 +523,16 @@ def test_a_long_utf8_file_is_streamed_in_pieces_that_join_to_its_text(
 @pytest.mark.parametrize(
     ("why", "data", "forced"),
     [
-        # (the first read, 100 bytes, is whole characters: nothing left for the last one)
-        ("a bad byte after the first read", b"Kyiv\n" * 20 + LONG.encode() + b"\xff", None),
         ("a NUL byte after the first read", b"Kyiv\n" * 20 + LONG.encode() + b"\x00", None),
-        ("CP932", LONG.encode("cp932"), None),
-        ("EUC-JP", LONG.encode("euc_jp"), None),
+        ("a NUL byte in CP932", LONG.encode("cp932") + b"\x00", None),
+        ("Latin-1: for the detector", ("Café crème, déjà vu.\n" * 300).encode("latin-1"), None),
         ("ISO-2022-JP, all 7-bit", LONG.encode("iso2022_jp"), None),
         ("UTF-16 with a BOM", LONG.encode("utf-16"), None),
         ("another forced encoding", LONG.encode("cp932"), "cp932"),
         ("UTF-8 forced on bad bytes", LONG.encode() + b"\xff", "utf-8"),
     ],
 )
-def test_a_long_file_that_is_not_plain_utf8_is_read_whole_as_before(
+def test_a_long_file_decode_bytes_must_see_whole_is_read_whole_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str, data: bytes, forced: str | None
 ) -> None:
     monkeypatch.setattr(ingest, "READ_BYTES", 100)
@@ -585,3 +587,51 @@ def test_streamed_pieces_are_the_whole_texts_pieces(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ingest, "READ_BYTES", read_bytes)
         assert list(ingest.text_pieces(doc, piece_chars)) == list(lf_pieces(text, piece_chars))
+
+
+_JA_SAMPLES = ["ロシア外相、", "ｷｴﾌで会談。", "「東京」", "漢字", "Kyiv "]  # (in all three)
+_NOISE = st.sampled_from([b"\n", "\ufffd".encode(), b"\xff", b"\x1b$B", b"\xe3\x81", b"\x00"])
+
+
+@st.composite
+def _mixed_bytes(draw: st.DrawFn) -> bytes:
+    """Text in one encoding, with or without stray bytes and other noise among it."""
+    enc = draw(st.sampled_from(["utf-8", "cp932", "euc_jp"]))
+    text = st.sampled_from([*_JA_SAMPLES, "\n"]).map(lambda t: t.encode(enc))
+    rare = st.one_of(_NOISE, st.binary(min_size=1, max_size=2))
+    pieces = draw(st.lists(st.one_of(text, rare) if draw(st.booleans()) else text, max_size=40))
+    return b"".join(pieces)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_mixed_bytes(), st.integers(min_value=1, max_value=9))
+def test_a_streamed_file_reads_as_decode_bytes_reads_it_whole(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, read_bytes: int
+) -> None:
+    # Whatever the bytes (UTF-8, CP932, EUC-JP, bad bytes, U+FFFD as written, escapes, NUL),
+    # a file is streamed only with the encoding decode_bytes gives the whole, to its text.
+    path = tmp_path_factory.mktemp("d") / "a.txt"
+    path.write_bytes(data)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "READ_BYTES", read_bytes)
+        got = ingest._streamable(path, IngestOptions())
+        if got is None:
+            return
+        encoding, content = got
+        text, whole_encoding = decode_bytes(data)  # (never a skip: that is read whole)
+        assert (encoding, content) == (whole_encoding, bool(text.strip()))
+        doc = Document("a.txt", "", str(path), 0, encoding, streamed=True)
+        assert "".join(ingest.text_pieces(doc, 5)) == text
+
+
+@pytest.mark.parametrize("read_bytes", [1, 2, 3, 4, 64])
+def test_a_written_replacement_character_across_two_reads_is_not_a_bad_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
+    # One bad byte among ten good characters is UTF-8 with a bad byte (_mostly_utf8), right
+    # at its limit; the U+FFFD written in the text, cut by a read, must not count as one.
+    data = b"ab" + "\ufffd".encode() + "ロシア外相ロシア外相".encode() + b"\xff"
+    assert decode_bytes(data)[1] == ingest.REPLACED_UTF8
+    path = _write(tmp_path / "a.txt", data)
+    monkeypatch.setattr(ingest, "READ_BYTES", read_bytes)
+    assert ingest._streamable(path, IngestOptions()) == (ingest.REPLACED_UTF8, True)

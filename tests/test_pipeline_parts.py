@@ -223,7 +223,8 @@ def test_a_long_file_read_a_piece_at_a_time_gives_the_bytes_of_reading_it_whole(
     body = "\n".join(f"{line}{i}" for i in range(200) for line in LINES[:4])
     (src / "one.txt").write_text(" " + body + "\n" + body + "\r\n", encoding="utf-8")
     (src / "two.txt.gz").write_bytes(gzip.compress((body[:5000] + "(「\n").encode(), mtime=0))
-    (src / "sjis.txt").write_bytes(body[:3000].encode("cp932"))  # not UTF-8: read whole
+    (src / "sjis.txt").write_bytes(body[:3000].encode("cp932"))
+    (src / "latin.txt").write_bytes("Café crème.\n".encode("latin-1") * 30)  # (read whole)
     (src / "short.txt").write_text(LINES[0][:50], encoding="utf-8")  # (under 200 bytes)
     monkeypatch.setattr(pipeline, "CHUNK_CHARS", 700)
     monkeypatch.setattr(ingest, "READ_BYTES", 333)
@@ -244,10 +245,12 @@ def test_a_long_file_read_a_piece_at_a_time_gives_the_bytes_of_reading_it_whole(
         res = runner.invoke(app, [*args, "--dedup", "near"])
         assert res.exit_code == 0, res.output
         if w == "1":  # (with 2 workers a reader process reads)
-            assert streamed == (["one.txt", "two.txt.gz"] if stream_bytes == 200 else [])
+            long_ones = ["one.txt", "sjis.txt", "two.txt.gz"]
+            assert streamed == (long_ones if stream_bytes == 200 else [])
     whole = tmp_path / f"1-{10**9}"
     summary = json.loads((whole / "summary.json").read_text("utf-8"))
-    assert summary["documents"] == 4 and summary["duplicates"] >= 800
+    assert summary["documents"] == 5 and summary["duplicates"] >= 800
+    assert summary["encodings"]["cp932"] == 1 and summary["encodings"]["utf-8"] == 3
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
         for run in ("1-200", "2-200"):
             assert (whole / name).read_bytes() == (tmp_path / run / name).read_bytes(), name

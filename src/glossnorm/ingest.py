@@ -14,7 +14,9 @@ Encodings, in this order: a BOM (UTF-8, UTF-16, UTF-32) decides; a NUL byte then
 binary; ISO-2022-JP when the bytes are 7-bit with JIS escape sequences; strict UTF-8 (the
 common case, and the detector is slow); CP932 and EUC-JP, keeping the decoding that
 reads as Japanese (kana share) -- charset-normalizer misreads short Japanese texts;
-finally charset-normalizer for everything else. ``encoding=`` forces one codec.
+finally charset-normalizer for everything else. ``encoding=`` forces one codec. A long
+text file (``stream_bytes``) gets the same decision from one pass over it, and is then
+read a piece at a time, unless only charset-normalizer can place it.
 
 stdin is JSONL when its first non-blank line is a JSON object, otherwise one document.
 
@@ -62,9 +64,9 @@ class IngestOptions:
     on_error: Literal["skip", "fail"] = "skip"
     skip_dirs: tuple[str, ...] = ()  # real paths of folders not to read (the output's)
     # A text file larger than this (bytes on disk, an eighth of it for .gz; 0: none) whose
-    # whole text would be decoded as UTF-8 comes as a ``Document.streamed``: its text is
-    # read a piece at a time by ``text_pieces``, so memory does not grow with the file
-    # (``normalise``).
+    # encoding one pass can tell as ``decode_bytes`` tells it on the whole (UTF-8, CP932,
+    # EUC-JP: ``_streamable``) comes as a ``Document.streamed``: its text is read a piece
+    # at a time by ``text_pieces``, so memory does not grow with the file (``normalise``).
     stream_bytes: int = 0
 
     def __post_init__(self) -> None:
@@ -228,6 +230,8 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     return (text, enc) if len(_TEXT_CHAR_RE.sub("", text)) <= 0.05 * len(text) else None
 
 
+JA_CODECS = ("cp932", "euc_jp")  # tried in this order when a text is not UTF-8
+
 # UTF-8 with a few bad bytes: at most one per this many characters decoded fine.
 _MOSTLY_UTF8_RATIO = 10
 REPLACED_UTF8 = "utf-8+replace"  # the encoding reported for such a file
@@ -290,7 +294,7 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
     if (mostly := _mostly_utf8(data)) is not None:
         return mostly
     candidates: list[tuple[float, str, str]] = []
-    for enc in ("cp932", "euc_jp"):
+    for enc in JA_CODECS:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
@@ -539,9 +543,9 @@ READ_BYTES = 1 << 18  # a streamed file is read this much at a time
 
 def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
     """(encoding, has content) if the text file ``path`` is one that ``decode_bytes`` would
-    decode as UTF-8 as a whole, else None. One pass over the file decides it, piece by
-    piece: strict UTF-8 throughout, no NUL byte, and not the 7-bit escapes of ISO-2022-JP
-    (see ``decode_bytes``; anything else goes there, whole)."""
+    decode as UTF-8 as a whole, else what ``_japanese_stream`` finds. One pass over the
+    file decides it, piece by piece: strict UTF-8 throughout, no NUL byte, and not the
+    7-bit escapes of ISO-2022-JP (see ``decode_bytes``; None: it goes there, whole)."""
     forced = opts.encoding and codecs.lookup(opts.encoding).name
     if forced not in (None, "", "utf-8"):
         return None
@@ -566,11 +570,88 @@ def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
                 chunk = fh.read(READ_BYTES)
             text = decoder.decode(b"", final=True)
             content = content or bool(text.strip())
-    except (UnicodeDecodeError, OSError, EOFError, zlib.error):
-        return None  # not UTF-8, or unreadable: reading it whole decides, or says why
+    except UnicodeDecodeError:
+        return None if forced or encoding != "utf-8" else _japanese_stream(path)
+    except (OSError, EOFError, zlib.error):
+        return None  # unreadable: reading it whole says why
     if ascii_only and escape:
         return None  # perhaps ISO-2022-JP
     return encoding, content
+
+
+_FFFD = "\ufffd".encode()
+
+
+@dataclass
+class _Tally:
+    """What one codec has read of a file so far (``_japanese_stream``): a running tally,
+    hence not frozen. ``decoder`` is None once the bytes did not decode."""
+
+    decoder: codecs.IncrementalDecoder | None
+    non_ascii: int = 0
+    kana: int = 0
+    half: int = 0
+    content: bool = False
+
+    def read(self, chunk: bytes, final: bool) -> None:
+        if self.decoder is None:
+            return
+        try:
+            text = self.decoder.decode(chunk, final=final)
+        except UnicodeDecodeError:
+            self.decoder = None
+            return
+        self.non_ascii += len(text) - len(text.encode("ascii", "ignore"))
+        self.kana += len(_KANA.findall(text))
+        self.half += len(_HALFWIDTH_KANA.findall(text))
+        self.content = self.content or bool(text.strip())
+
+    @property
+    def score(self) -> float:
+        """``_japanese_score`` of all the text read."""
+        return (self.kana - 2 * self.half) / self.non_ascii if self.non_ascii else 0.0
+
+
+def _japanese_stream(path: Path) -> tuple[str, bool] | None:
+    """``decode_bytes``'s choice for a file that is not strict UTF-8 (nor has a NUL),
+    made in one pass as it makes it on the whole: UTF-8 with a few bad bytes
+    (``_mostly_utf8``), else CP932 or EUC-JP, whichever decodes and reads more as Japanese
+    (``_japanese_score``, at least 0.2). (encoding, has content), or None where the
+    detector would have to look at the whole."""
+    utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+    replaced = literal = non_ascii = 0
+    utf8_content = False
+    tail = b""
+    tallies = {enc: _Tally(codecs.getincrementaldecoder(enc)("strict")) for enc in JA_CODECS}
+    try:
+        with _open_binary(path) as fh:
+            while True:
+                chunk = fh.read(READ_BYTES)
+                if b"\x00" in chunk:
+                    return None
+                final = not chunk
+                text = utf8.decode(chunk, final=final)
+                replaced += text.count("\ufffd")
+                # (one spanning reads too: each counted once, when its last byte comes)
+                literal += (tail + chunk).count(_FFFD)
+                tail = (tail + chunk)[-2:]
+                non_ascii += len(text) - len(text.encode("ascii", "ignore"))
+                utf8_content = utf8_content or bool(text.strip())
+                for tally in tallies.values():
+                    tally.read(chunk, final)
+                if final:
+                    break
+    except (OSError, EOFError, zlib.error):
+        return None
+    bad = replaced - literal
+    if not (bad and non_ascii - replaced < _MOSTLY_UTF8_RATIO * bad):  # (as _mostly_utf8)
+        return (REPLACED_UTF8 if bad else "utf-8"), utf8_content
+    scored = [(t.score, enc, t.content) for enc, t in tallies.items() if t.decoder is not None]
+    if scored:
+        score, enc, content = max(scored)  # (ties: as decode_bytes breaks them)
+        if score >= 0.2:
+            return enc, content
+    return None
 
 
 def text_pieces(doc: Document, piece_chars: int) -> Iterator[str]:
@@ -578,7 +659,8 @@ def text_pieces(doc: Document, piece_chars: int) -> Iterator[str]:
     text into: each ends after the first LF from ``piece_chars`` characters on. Raises
     ``InputError`` if the file can no longer be read; a file changed since it was checked
     is decoded with U+FFFD for its bad bytes."""
-    decoder = codecs.getincrementaldecoder(doc.encoding)("replace")
+    codec = "utf-8" if doc.encoding == REPLACED_UTF8 else doc.encoding
+    decoder = codecs.getincrementaldecoder(codec)("replace")
     held: list[str] = []  # decoded, not given out yet; no piece ends before the last one
     size = 0
     out = False

@@ -57,10 +57,10 @@ CHUNK_CHARS = 200_000  # documents are shipped to workers in chunks of about thi
 # saves). With one worker a long document is processed in the same parts; either way its
 # parts are accounted and written one by one (a 20 MB file held whole peaked at ~570 MiB).
 LONG_DOC_CHARS = 1_000_000
-# A text file larger than this (bytes) is also read a piece at a time, if it is UTF-8
-# (ingest.text_pieces): a corpus kept as one file then takes no more memory than 4,700
-# files (100 MB in one .txt file, 1 worker, --dedup off: 268 MiB peak read whole, 199 MiB
-# so).
+# A text file larger than this (bytes) is also read a piece at a time, unless only the
+# encoding detector can place it (ingest.text_pieces): a corpus kept as one file then takes
+# no more memory than 4,700 files (100 MB in one .txt file, 1 worker, --dedup off: 268 MiB
+# peak read whole, 199 MiB so).
 STREAM_BYTES = 4 << 20
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
 RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
