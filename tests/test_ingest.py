@@ -498,6 +498,8 @@ def _whole(path: Path, **kw: object) -> Document:
         ("packed.txt.gz", LONG.encode(), None),
         ("latin.txt", ("Kyiv, not Kiev.\n" * 300).encode(), None),
         ("cp932.txt", LONG.encode("cp932"), None),
+        ("forced-cp932.txt", LONG.encode("cp932"), "cp932"),
+        ("forced-utf-16.txt", LONG.encode("utf-16"), "utf-16"),
         ("euc.txt.gz", LONG.encode("euc_jp"), None),
         # (the first read, 100 bytes, is whole characters: nothing left for the last one)
         ("one-bad-byte-late.txt", b"Kyiv\n" * 20 + LONG.encode() + b"\xff", None),
@@ -528,7 +530,7 @@ def test_a_long_file_is_streamed_in_pieces_that_join_to_its_text(
         ("Latin-1: for the detector", ("Café crème, déjà vu.\n" * 300).encode("latin-1"), None),
         ("ISO-2022-JP, all 7-bit", LONG.encode("iso2022_jp"), None),
         ("UTF-16 with a BOM", LONG.encode("utf-16"), None),
-        ("another forced encoding", LONG.encode("cp932"), "cp932"),
+        ("another forced encoding on bad bytes", LONG.encode("cp932") + b"\x81", "cp932"),
         ("UTF-8 forced on bad bytes", LONG.encode() + b"\xff", "utf-8"),
     ],
 )

@@ -542,25 +542,30 @@ READ_BYTES = 1 << 18  # a streamed file is read this much at a time
 
 
 def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
-    """(encoding, has content) if the text file ``path`` is one that ``decode_bytes`` would
-    decode as UTF-8 as a whole, else what ``_japanese_stream`` finds. One pass over the
-    file decides it, piece by piece: strict UTF-8 throughout, no NUL byte, and not the
-    7-bit escapes of ISO-2022-JP (see ``decode_bytes``; None: it goes there, whole)."""
+    """(encoding, has content) if the text file ``path`` decodes as ``decode_bytes`` would
+    decode it whole with a forced encoding or as UTF-8, else what ``_japanese_stream``
+    finds. One pass over the file decides it, piece by piece: strict decoding throughout,
+    and unforced, no NUL byte and not the 7-bit escapes of ISO-2022-JP (see
+    ``decode_bytes``; None: it goes there, whole)."""
     forced = opts.encoding and codecs.lookup(opts.encoding).name
-    if forced not in (None, "", "utf-8"):
-        return None
-    content = False
+    content = plain = False
     ascii_only, escape = True, False
     try:
         with _open_binary(path) as fh:
             head = fh.read(READ_BYTES)
-            encoding = "utf-8-sig" if not forced and head.startswith(codecs.BOM_UTF8) else "utf-8"
-            if not forced and encoding == "utf-8" and head.startswith(_WIDE_BOMS):
+            if forced:
+                encoding = forced
+            elif head.startswith(codecs.BOM_UTF8):
+                encoding = "utf-8-sig"
+            elif head.startswith(_WIDE_BOMS):
                 return None
+            else:
+                encoding = "utf-8"
+            plain = encoding == "utf-8" and not forced  # (decode_bytes checks these first)
             decoder = codecs.getincrementaldecoder(encoding)("strict")
             chunk = head
             while chunk:
-                if not forced and encoding == "utf-8":
+                if plain:
                     if b"\x00" in chunk:
                         return None  # (UTF-16 without a BOM, or binary: decode_bytes decides)
                     ascii_only = ascii_only and chunk.isascii()
@@ -571,10 +576,10 @@ def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
             text = decoder.decode(b"", final=True)
             content = content or bool(text.strip())
     except UnicodeDecodeError:
-        return None if forced or encoding != "utf-8" else _japanese_stream(path)
+        return _japanese_stream(path) if plain else None
     except (OSError, EOFError, zlib.error):
         return None  # unreadable: reading it whole says why
-    if ascii_only and escape:
+    if plain and ascii_only and escape:
         return None  # perhaps ISO-2022-JP
     return encoding, content
 
