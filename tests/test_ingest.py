@@ -592,7 +592,9 @@ def test_streamed_pieces_are_the_whole_texts_pieces(
 
 
 _JA_SAMPLES = ["ロシア外相、", "ｷｴﾌで会談。", "「東京」", "漢字", "Kyiv "]  # (in all three)
-_NOISE = st.sampled_from([b"\n", "\ufffd".encode(), b"\xff", b"\x1b$B", b"\xe3\x81", b"\x00"])
+_NOISE = st.sampled_from(
+    [b"\n", "\ufffd".encode(), b"\xff", b"\x1b$B", b"\xe3\x81", b"\x00", codecs.BOM_UTF8]
+)
 
 
 @st.composite

@@ -552,7 +552,7 @@ def _streamable(path: Path, opts: IngestOptions) -> tuple[str, bool] | None:
     ascii_only, escape = True, False
     try:
         with _open_binary(path) as fh:
-            head = fh.read(READ_BYTES)
+            head = fh.read(max(READ_BYTES, 4))  # (a BOM whole, whatever the read size)
             if forced:
                 encoding = forced
             elif head.startswith(codecs.BOM_UTF8):
