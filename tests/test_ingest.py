@@ -500,6 +500,7 @@ def _whole(path: Path, **kw: object) -> Document:
         ("cp932.txt", LONG.encode("cp932"), None),
         ("forced-cp932.txt", LONG.encode("cp932"), "cp932"),
         ("forced-utf-16.txt", LONG.encode("utf-16"), "utf-16"),
+        ("lone-surrogates.txt", LONG.encode() + b"\\ud800 \\udfff\n", "unicode_escape"),
         ("euc.txt.gz", LONG.encode("euc_jp"), None),
         # (the first read, 100 bytes, is whole characters: nothing left for the last one)
         ("one-bad-byte-late.txt", b"Kyiv\n" * 20 + LONG.encode() + b"\xff", None),

@@ -663,7 +663,8 @@ def text_pieces(doc: Document, piece_chars: int) -> Iterator[str]:
     """The text of a ``Document.streamed`` in the pieces ``clean.lf_pieces`` cuts the whole
     text into: each ends after the first LF from ``piece_chars`` characters on. Raises
     ``InputError`` if the file can no longer be read; a file changed since it was checked
-    is decoded with U+FFFD for its bad bytes."""
+    is decoded with U+FFFD for its bad bytes. A lone surrogate (a forced codec such as
+    unicode_escape makes them) becomes U+FFFD, as ``_unique_ids`` does to a text read whole."""
     codec = "utf-8" if doc.encoding == REPLACED_UTF8 else doc.encoding
     decoder = codecs.getincrementaldecoder(codec)("replace")
     held: list[str] = []  # decoded, not given out yet; no piece ends before the last one
@@ -674,6 +675,8 @@ def text_pieces(doc: Document, piece_chars: int) -> Iterator[str]:
             while True:
                 chunk = fh.read(READ_BYTES)
                 text = decoder.decode(chunk, final=not chunk)
+                if _LONE_SURROGATE_RE.search(text):
+                    text = _LONE_SURROGATE_RE.sub("\ufffd", text)
                 held.append(text)
                 size += len(text)
                 while size >= piece_chars:
