@@ -458,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    if unknown := set(args.rss_shapes.split(",")) - set(SHAPES):
+        ap.error(f"--rss-shapes: {', '.join(sorted(unknown))}; use {', '.join(SHAPES)}")
     if args.rss_child:
         return rss_child(args)
 
