@@ -198,7 +198,7 @@ def test_idempotent_japanese_ish(text: str) -> None:
 
 
 def _in_pieces(text: str, piece_chars: int) -> clean.CleanResult:
-    pieces = list(clean.clean_pieces(text, piece_chars))
+    pieces = list(clean.clean_stream(clean.lf_pieces(text, piece_chars)))
     assert all(r is None for _, r in pieces[:-1]) and pieces[-1][1] is not None
     assert all(p.endswith("\n") for p, _ in pieces[:-1])
     return clean.CleanResult("".join(p for p, _ in pieces), pieces[-1][1].steps,

@@ -341,7 +341,7 @@ def fix_whitespace(text: str) -> tuple[str, int]:
     for pattern, repl in ((_SPACES_RE, " "), (_TRAILING_RE, "\n"), (_LEADING_RE, "\n")):
         text, n = pattern.subn(repl, text)
         count += n
-    if text[:1] == " " or text[-1:] == " ":  # (one change at each end: see clean_pieces)
+    if text[:1] == " " or text[-1:] == " ":  # (one change at each end: see clean_stream)
         count += (text[:1] == " ") + (text[-1:] == " ")
         text = text.strip(" ")
     text, n = _JA_SPACE_RE.subn("", text)
@@ -462,7 +462,7 @@ def _excerpt(text: str, offset: int, before: int = 12, after: int = 6) -> str:
 @dataclass
 class _Brackets:
     """What the bracket step has found so far in a text, or in the pieces of one
-    (``clean_pieces``): a running tally, hence not frozen."""
+    (``clean_stream``): a running tally, hence not frozen."""
 
     repairs: list[str] = field(default_factory=list)  # a note per repair, in order
     unbalanced: list[str] = field(default_factory=list)  # the first MAX_BRACKET_NOTES
@@ -564,11 +564,6 @@ def _clean(text: str, found: _Brackets, line_base: int) -> tuple[str, list[int]]
     text, n = _fix_brackets(text, found, line_base)
     counts.append(n)
     return text, counts
-
-
-def clean_pieces(text: str, piece_chars: int) -> Iterator[tuple[str, CleanResult | None]]:
-    """``clean_stream`` of ``text`` cut after a LF about every ``piece_chars`` characters."""
-    return clean_stream(lf_pieces(text, piece_chars))
 
 
 def lf_pieces(text: str, piece_chars: int) -> Iterator[str]:
