@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import ahocorasick_rs
+import daachorse
 
 from glossnorm.glossary import load_glossary
 from glossnorm.model import Entry, Lang
@@ -123,8 +123,8 @@ class Mentions:
         self.langs = [Lang.JA if _KANA_NAME.fullmatch(f)
                       else Lang.EN if _LATIN_NAME.fullmatch(f) else None
                       for f in forms]  # fmt: skip
-        self.auto = ahocorasick_rs.AhoCorasick(
-            forms, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        self.auto = daachorse.CharwiseDoubleArrayAhoCorasick(
+            forms, daachorse.MATCH_KIND_LEFTMOST_LONGEST
         )
 
     def entry(self) -> Entry:
@@ -146,7 +146,7 @@ class Mentions:
 
     def count(self, text: str) -> int:
         """Approximate mentions already in ``text`` (no boundary checks)."""
-        return len(self.auto.find_matches_as_indexes(text))
+        return len(self.auto.find(text))
 
     def swap(self, text: str) -> str:
         """Replace about half of the katakana/Latin name mentions with drawn ones.
@@ -156,7 +156,7 @@ class Mentions:
         """
         parts: list[str] = []
         pos = 0
-        for fi, start, end in self.auto.find_matches_as_indexes(text):
+        for start, end, fi in self.auto.find(text):
             lang = self.langs[fi]
             if lang is None or end - start < 3 or self.rng.random() < 0.5:
                 continue
