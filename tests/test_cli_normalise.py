@@ -234,7 +234,7 @@ def test_automaton_and_sudachi_load_once_per_process(
 
     import sudachipy
 
-    from glossnorm import match
+    from glossnorm import compiled, match
 
     for i in range(20):
         (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")
@@ -244,18 +244,18 @@ def test_automaton_and_sudachi_load_once_per_process(
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"{what} {os.getpid()}\n")
 
-    real_dictionary, real_build = sudachipy.Dictionary, match.Matcher._build
+    real_dictionary, real_build = sudachipy.Dictionary, compiled._automaton
 
     def dictionary(*args: object, **kwargs: object) -> object:
         note("sudachi")
         return real_dictionary(*args, **kwargs)
 
-    def build(self: match.Matcher, *args: object) -> None:
+    def build(forms: list[str]) -> object:
         note("automaton")
-        real_build(self, *args)  # type: ignore[arg-type]
+        return real_build(forms)
 
     monkeypatch.setattr(sudachipy, "Dictionary", dictionary)
-    monkeypatch.setattr(match.Matcher, "_build", build)
+    monkeypatch.setattr(compiled, "_automaton", build)
     match._sudachi.cache_clear()  # a load by an earlier test would be inherited
     out = tmp_path / "out"
     args = ["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "2"]
@@ -284,6 +284,39 @@ def test_spawned_workers_give_identical_bytes(
     assert _run([*base, "--out", str(tmp_path / "w2"), "--workers", "2"])[0] == 0
     for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes()
+
+
+def test_the_glossary_cache_changes_no_byte(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cold (compiles and writes the cache), warm (reads it back) with 1 and 2 workers,
+    # spawned workers given the cached glossary, and --no-cache: the same bytes.
+    import multiprocessing
+
+    from glossnorm import compiled
+
+    for i in range(6):
+        (corpus / f"extra{i:02}.txt").write_text(ARTICLE.replace("会談", f"会談{i}"), "utf-8")
+    monkeypatch.setattr(compiled, "CACHE_MIN_FORMS", 0)  # the mini glossary is small
+    cache = tmp_path / "cache"
+    base = ["normalise", str(corpus), "--glossary", MINI, "--dedup", "near"]
+    runs = {
+        "cold": ["--cache-dir", str(cache), "--workers", "1"],
+        "warm": ["--cache-dir", str(cache), "--workers", "1"],
+        "warm2": ["--cache-dir", str(cache), "--workers", "2"],
+        "none": ["--no-cache", "--cache-dir", str(tmp_path / "unused"), "--workers", "1"],
+    }
+    for name, extra in runs.items():
+        assert _run([*base, *extra, "--out", str(tmp_path / name)])[0] == 0
+        assert len(list(cache.glob("*" + compiled.CACHE_SUFFIX))) == 1
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    spawn = ["--cache-dir", str(cache), "--workers", "2", "--out", str(tmp_path / "spawn")]
+    assert _run([*base, *spawn])[0] == 0
+    assert not (tmp_path / "unused").exists()
+    for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
+        want = (tmp_path / "cold" / name).read_bytes()
+        for run in ("warm", "warm2", "none", "spawn"):
+            assert (tmp_path / run / name).read_bytes() == want, (run, name)
 
 
 def test_refuses_non_empty_out_without_force(corpus: Path, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glossnorm.glossary import Glossary, load_glossary
-from glossnorm.match import Matcher, clause_around, pattern_specs, sudachi_boundaries
-from glossnorm.model import Entry, EntryType, Lang, Variant
+from glossnorm.match import Matcher, clause_around, sudachi_boundaries
+from glossnorm.model import Entry, EntryType
 from glossnorm.normalise import (
     Edit,
     apply_edits,
@@ -294,19 +294,6 @@ def test_fast_renderer_on_the_shipped_glossary_and_sample_corpus(shipped: Matche
     for i, text in enumerate(lines):
         ref = render_segment("d", i, normalise_text(shipped, text), True)
         assert fast.render(b'"d"', i, text, False)[1:3] == ref
-
-
-def test_pattern_specs_sorted_unique_first_spec_wins() -> None:
-    # NATO as both ja and en: one spec, the first (ja); a variant keeps its own spec.
-    nato = Entry("nato", EntryType.ORGANISATION, "NATO", "NATO", (Variant("ナトー", Lang.JA),))
-    kyiv = Entry("kyiv", EntryType.PLACE, "キーウ", "Kyiv", (Variant("キエフ", Lang.JA),))
-    specs = pattern_specs(Glossary.of([nato, kyiv]))
-    forms = [s[0] for s in specs]
-    assert forms == sorted(set(forms)) == ["Kyiv", "NATO", "キエフ", "キーウ", "ナトー"]
-    by_form = {s[0]: s for s in specs}
-    assert by_form["NATO"][2] is Lang.JA and by_form["NATO"][3] is None
-    assert by_form["キエフ"][1] is kyiv and by_form["キエフ"][3] == "キーウ"
-    assert Matcher(Glossary.of([nato, kyiv])).find("NATOとキエフ")[1].pattern.target == "キーウ"
 
 
 # Shared heads, forms inside forms, and characters beyond the BMP (𠮷 in names).

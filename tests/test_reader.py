@@ -53,13 +53,13 @@ def test_reads_ahead_while_the_glossary_loads(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at_load: list[list[str]] = []
-    real = cli_normalise.load_glossary
+    real = cli_normalise.load_compiled
 
     def spy(*args: object) -> object:
         at_load.append(readers())
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli_normalise, "load_glossary", spy)
+    monkeypatch.setattr(cli_normalise, "load_compiled", spy)
     res = _normalise(str(corpus), "-g", MINI, "--out", str(tmp_path / "o"), "--workers", "2")
     assert res.exit_code == 0, res.output
     assert at_load == [["glossnorm-reader"]]

@@ -209,7 +209,7 @@ class ParsedVariant(NamedTuple):
     renamed: str | None
 
 
-_NO_RULE = Rule()
+NO_RULE = Rule()
 
 
 def parse_variant(value: str) -> ParsedVariant:
@@ -218,7 +218,7 @@ def parse_variant(value: str) -> ParsedVariant:
     if "{" not in value:  # most variants have no attributes
         if not value:
             raise ValueError("empty form: write the variant before its {attributes}")
-        return ParsedVariant(value, _NO_RULE, False, None)
+        return ParsedVariant(value, NO_RULE, False, None)
     attrs = ""
     brace = value.find("{")
     if brace >= 0:
@@ -337,7 +337,7 @@ def parse_text(text: str, path: str) -> tuple[list[Entry], list[str]]:
     drafts: list[_Draft] = []
     cur: _Draft | None = None
     # Locals: a 100,000-entry glossary is a million lines, most of them plain variants.
-    single, langs, no_rule = _SINGLE_SET, _VARIANT_LANGS, _NO_RULE
+    single, langs, no_rule = _SINGLE_SET, _VARIANT_LANGS, NO_RULE
     controls = _CONTROL_RE.search(text) is not None  # (rare: then each line is checked)
     for no, raw in enumerate(split_lines(text), start=1):
         line = raw.strip()
@@ -644,20 +644,28 @@ def iter_parsed(path: str | Path) -> Iterator[tuple[Path, list[Entry], list[str]
 
 def load_glossary(path: str | Path | None = None) -> Glossary:
     """Load and validate a glossary file or folder (None = the shipped one)."""
+    return parse_glossary(read_glossary(path))
+
+
+def read_glossary(path: str | Path | None = None) -> list[tuple[Path, bytes]]:
+    """Each file of a glossary file or folder (None = the shipped one) and its bytes."""
+    root = default_glossary_path() if path is None else Path(path)
+    return [(f, read_bytes(f)) for f in glossary_files(root)]
+
+
+def parse_glossary(sources: Sequence[tuple[Path, bytes]]) -> Glossary:
+    """The validated glossary of ``read_glossary``'s files (parsed as read: a cache key
+    made of the same bytes names exactly this glossary)."""
     with paused_gc():
-        return _load(default_glossary_path() if path is None else Path(path))
-
-
-def _load(root: Path) -> Glossary:
-    entries: list[Entry] = []
-    problems: list[str] = []
-    files: list[str] = []
-    for f, ents, probs in iter_parsed(root):
-        files.append(str(f))
-        entries.extend(ents)
-        problems.extend(probs)
-    found, owners = check_entries(entries)
-    problems.extend(found)
-    if problems:
-        raise GlossaryError(problems)
-    return Glossary.of(entries, files, owners)
+        entries: list[Entry] = []
+        problems: list[str] = []
+        for f, data in sources:
+            text = decode_utf8(data, f).removeprefix("\ufeff")
+            ents, probs = parse_text(text, str(f))
+            entries.extend(ents)
+            problems.extend(probs)
+        found, owners = check_entries(entries)
+        problems.extend(found)
+        if problems:
+            raise GlossaryError(problems)
+        return Glossary.of(entries, [str(f) for f, _ in sources], owners)

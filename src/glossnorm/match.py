@@ -20,12 +20,10 @@ import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from operator import itemgetter
 from typing import NamedTuple
 
-import daachorse
-
-from glossnorm.glossary import CONTEXT_WINDOW, Glossary, paused_gc
+from glossnorm.compiled import CompiledGlossary, PatternSpec, compile_glossary
+from glossnorm.glossary import CONTEXT_WINDOW, NO_RULE, Glossary
 from glossnorm.model import Entry, Lang, Rule
 
 _KATAKANA = frozenset(
@@ -80,9 +78,6 @@ class Match(NamedTuple):
     prefix: str = ""  # separator to insert before the mention (fused-run repair)
 
 
-_NO_RULE = Rule()
-
-
 @lru_cache(maxsize=4096)
 def _compile_rule(rule: Rule) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
     """Compiled before/after contexts; rules repeat across variants, compile each once."""
@@ -95,7 +90,7 @@ def _compile_pattern(
     entry: Entry,
     lang: Lang,
     target: str | None,
-    rule: Rule = _NO_RULE,
+    rule: Rule = NO_RULE,
     renamed: str | None = None,
 ) -> Pattern:
     before, after = _compile_rule(rule) if not rule.is_empty else ((), ())
@@ -115,56 +110,27 @@ def _compile_pattern(
     )
 
 
-PatternSpec = tuple[str, Entry, Lang, "str | None", Rule, "str | None"]
-
-
-def pattern_specs(glossary: Glossary) -> list[PatternSpec]:
-    """(form, entry, lang, target, rule, renamed) for every form of every entry, sorted by
-    form. A form listed twice (an entry whose variant repeats a canonical form, or NATO as
-    both ja and en) keeps its first spec, so the automaton and the form index agree on
-    what it means.
-
-    Sorted forms arrive in trie order, which builds the automaton faster (100k entries:
-    2.9 s in entry order, 2.7 s sorted) and costs less than the dict it replaces.
-    """
-    specs: list[PatternSpec] = []
-    add = specs.append
-    ja_lang, en_lang = Lang.JA, Lang.EN
-    for e in glossary.entries:
-        ja, en = e.ja, e.en
-        add((ja, e, ja_lang, None, _NO_RULE, None))
-        add((en, e, en_lang, None, _NO_RULE, None))
-        for v in e.variants:
-            target = None if v.keep else ja if v.lang is ja_lang else en
-            add((v.form, e, v.lang, target, v.rule, v.renamed))
-    # A stable sort keeps each form's specs in glossary order: the first one wins.
-    specs.sort(key=itemgetter(0))
-    if len(specs) > glossary.form_count:  # some form listed twice (rare)
-        specs = [s for i, s in enumerate(specs) if i == 0 or specs[i - 1][0] != s[0]]
-    return specs
-
-
 class Patterns:
     """Patterns by index, compiled on first use: a large glossary has hundreds of
     thousands of forms and a corpus hits only some of them."""
 
-    __slots__ = ("_built", "_specs")
+    __slots__ = ("_built", "_compiled")
 
-    def __init__(self, specs: list[PatternSpec]) -> None:
-        self._specs = specs
+    def __init__(self, compiled: CompiledGlossary) -> None:
+        self._compiled = compiled
         self._built: dict[int, Pattern] = {}
 
     def __getitem__(self, i: int) -> Pattern:
         p = self._built.get(i)
         if p is None:
-            p = self._built[i] = _compile_pattern(*self._specs[i])
+            p = self._built[i] = _compile_pattern(*self._compiled.spec(i))
         return p
 
     def __len__(self) -> int:
-        return len(self._specs)
+        return len(self._compiled.forms)
 
     def spec(self, i: int) -> PatternSpec:
-        return self._specs[i]
+        return self._compiled.spec(i)
 
 
 TokenBoundaries = Callable[[str], frozenset[int]]
@@ -256,32 +222,21 @@ _KS, _KE, _LS, _LE, _SLOW, _SHORT, _UNKNOWN = 1, 2, 4, 8, 16, 32, 255
 class Matcher:
     """Leftmost-longest glossary matcher with Japanese-aware boundaries."""
 
-    def __init__(self, glossary: Glossary, boundaries: TokenBoundaries = sudachi_boundaries):
-        with paused_gc():
-            self._build(glossary, boundaries)
-
-    def _build(self, glossary: Glossary, boundaries: TokenBoundaries) -> None:
-        self.glossary = glossary
-        specs = pattern_specs(glossary)
-        self.patterns = Patterns(specs)
-        self._forms = list(map(itemgetter(0), specs))
+    def __init__(
+        self,
+        glossary: Glossary | CompiledGlossary,
+        boundaries: TokenBoundaries = sudachi_boundaries,
+    ) -> None:
+        compiled = compile_glossary(glossary) if isinstance(glossary, Glossary) else glossary
+        self.compiled = compiled
+        self.patterns = Patterns(compiled)
+        self._forms = compiled.forms
+        self._auto = compiled.automaton
         self._boundaries = boundaries
-        self._flags = bytearray([_UNKNOWN]) * len(specs)
-        # A character-wise double-array automaton (daachorse, Rust) reports leftmost-longest
-        # hits as one list per call: several times faster than iterating hits from Python,
-        # and 1.6x faster to build and 1.5x faster to scan than ahocorasick-rs's NFA.
-        self._auto = (
-            daachorse.CharwiseDoubleArrayAhoCorasick(
-                self._forms, daachorse.MATCH_KIND_LEFTMOST_LONGEST
-            )
-            if specs
-            else None
-        )
+        self._flags = bytearray([_UNKNOWN]) * len(compiled.forms)
 
-    def __reduce__(self) -> tuple[type[Matcher], tuple[Glossary]]:
-        # The automaton is rebuilt in a worker rather than pickled (it cannot be pickled),
-        # which keeps the payload to the glossary itself.
-        return (Matcher, (self.glossary,))
+    def __reduce__(self) -> tuple[type[Matcher], tuple[CompiledGlossary]]:
+        return (Matcher, (self.compiled,))
 
     def _flag(self, pi: int) -> int:
         form, _, _, _, rule, _ = self.patterns.spec(pi)
@@ -384,7 +339,7 @@ class Matcher:
 
     def _forms_at(self, text: str, offsets: Iterable[int]) -> Iterator[tuple[int, int, int]]:
         """(start, end, pattern index) of every form starting at each offset, shortest
-        first. The forms are sorted (``pattern_specs``), so those that begin with a
+        first. The forms are sorted (``compiled._compile_entries``), so those that begin with a
         growing head of the text narrow to a range found by bisection: no form index to
         build in every process (561k forms: 0.4 s and 40 MB each)."""
         forms = self._forms

@@ -30,6 +30,7 @@ import orjson
 
 from glossnorm.boilerplate import BoilerplateRules
 from glossnorm.clean import clean_stream, clean_text, lf_pieces
+from glossnorm.compiled import CompiledGlossary
 from glossnorm.dedup import (
     DedupConfig,
     DedupIndex,
@@ -184,19 +185,19 @@ def _as_helper() -> None:
         os.nice(WORKER_NICE)
 
 
-def _init_worker(glossary: Glossary | None, opts: Options) -> None:
+def _init_worker(glossary: Glossary | CompiledGlossary | None, opts: Options) -> None:
     global _STAGE
     _as_helper()
     if glossary is not None:  # spawned: build the stage here (forked workers inherit it)
         _STAGE = _frozen_stage(glossary, opts)
 
 
-def make_stage(glossary: Glossary, opts: Options) -> Stage:
+def make_stage(glossary: Glossary | CompiledGlossary, opts: Options) -> Stage:
     rules = None if opts.keep_boilerplate else BoilerplateRules.load(opts.boilerplate_files)
     return Stage(SegmentRenderer(Matcher(glossary), opts.gloss_inline), rules, opts.dedup)
 
 
-def _frozen_stage(glossary: Glossary, opts: Options) -> Stage:
+def _frozen_stage(glossary: Glossary | CompiledGlossary, opts: Options) -> Stage:
     """The stage for a run. Its glossary and automaton live as long as the run, so they
     are moved out of the GC's sight: collections stop rescanning them, and forked workers
     stop touching (copying) their pages. ``iter_results`` unfreezes at the end."""
@@ -675,7 +676,7 @@ class Feed:
 
 
 def iter_results(
-    feed: Feed, glossary: Glossary, opts: Options
+    feed: Feed, glossary: Glossary | CompiledGlossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     """Per-document results in input order, computed by ``opts.workers`` processes."""
     # A run allocates millions of short-lived tuples and keeps growing dicts of them (the
@@ -696,7 +697,7 @@ def iter_results(
 
 
 def _iter_parallel(
-    feed: Feed, glossary: Glossary, opts: Options
+    feed: Feed, glossary: Glossary | CompiledGlossary, opts: Options
 ) -> Iterator[tuple[Document, DocResult] | Problem]:
     # Where fork exists, the workers inherit the stage (automaton, rules) built once here;
     # elsewhere each worker builds its own from the glossary.
@@ -770,7 +771,7 @@ Event = Kept | Duplicate | tuple[str, int, str] | DocDup  # (doc, seg, reason) =
 
 def run(
     feed: Feed,
-    glossary: Glossary,
+    glossary: Glossary | CompiledGlossary,
     opts: Options,
     index_path: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,

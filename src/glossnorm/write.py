@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from glossnorm.compiled import CompiledGlossary
 from glossnorm.dedup import DocDup
 from glossnorm.errors import OutputError
 from glossnorm.glossary import Glossary
@@ -284,7 +285,7 @@ def summary_dict(stats: Stats, extra: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_corpus(
     inputs: Sequence[str],
-    glossary: Glossary | Callable[[], Glossary],
+    glossary: Glossary | CompiledGlossary | Callable[[], Glossary | CompiledGlossary],
     opts: Options,
     out: Path,
     *,
@@ -309,7 +310,7 @@ def normalise_corpus(
         # it would go with the old folder.
         raise OutputError(f"{index}: --index must be outside --out {out}, which is replaced")
     with Feed(inputs, opts) as feed, OutputWriter(out, force) as writer:
-        gl = glossary if isinstance(glossary, Glossary) else glossary()
+        gl = glossary if isinstance(glossary, Glossary | CompiledGlossary) else glossary()
         events, stats, idx = run(feed, gl, opts, index, progress=progress)
         try:
             for _, evs in events:

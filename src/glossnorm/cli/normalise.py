@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from glossnorm.cli._app import app, guarded, warn_problems
+from glossnorm.compiled import default_cache_dir, load_compiled
 from glossnorm.dedup import DedupConfig
 from glossnorm.errors import GlossnormError, UsageError
-from glossnorm.glossary import load_glossary
 from glossnorm.ingest import IngestOptions
 from glossnorm.pipeline import Options, default_workers
 from glossnorm.write import normalise_corpus
@@ -104,6 +104,16 @@ def normalise_cmd(
         int | None,
         typer.Option(help="Worker processes (default: the CPUs this process may use).", min=1),
     ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for compiled large glossaries (default: $GLOSSNORM_CACHE_DIR, "
+            "else $XDG_CACHE_HOME/glossnorm, else ~/.cache/glossnorm)."
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Compile the glossary without the cache.")
+    ] = False,
 ) -> None:
     """Normalise a corpus: clean, rewrite variants, gloss, deduplicate, write OUT/."""
     dcfg = DedupConfig(mode=dedup.value)
@@ -147,7 +157,8 @@ def normalise_cmd(
     try:
         # The glossary loads once the inputs are checked (with several workers, while a
         # reader process reads them: pipeline.Feed).
-        load = partial(load_glossary, glossary)
+        cache = None if no_cache else cache_dir or default_cache_dir()
+        load = partial(load_compiled, glossary, cache)
         stats = normalise_corpus(
             inputs, load, opts, out, force=force, index=index, progress=tick, options=options
         )
