@@ -114,6 +114,18 @@ def test_an_edit_rebuilds_and_replaces_the_cache_file(tmp_path: Path) -> None:
     assert [p for p in cache.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_another_format_or_version_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_compiled(MINI, tmp_path, min_forms=0)
+    monkeypatch.setattr(compiled, "CACHE_FORMAT", compiled.CACHE_FORMAT + 1)
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is None
+    monkeypatch.setattr(compiled, "__version__", "0.0.0-other")
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is None
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
+    assert len(_cache_files(tmp_path)) == 1
+
+
 @pytest.mark.parametrize(
     "damage",
     ["flip-body", "flip-key", "truncate", "empty", "foreign", "extend"],

@@ -43,6 +43,9 @@ JA_SLOT, EN_SLOT = -1, -2  # a form's slot in its entry: a canonical form, or va
 # Below this many forms a glossary compiles in a few hundredths of a second: no cache file.
 CACHE_MIN_FORMS = 20_000
 CACHE_SUFFIX = ".glossnorm-cache"
+# Bump CACHE_FORMAT when the sections, the entry records or what a slot means change: it
+# is part of the key, so files of another format are never read, only replaced.
+CACHE_FORMAT = 1
 _MAGIC = b"glossnorm compiled glossary\n"
 _SECTIONS = 7
 _HEAD = struct.Struct(f"<32sI{_SECTIONS}Q")  # key, crc32 of the sections, their lengths
@@ -187,7 +190,12 @@ def _key(sources: Sequence[tuple[Path, bytes]]) -> bytes:
     """What the compiled glossary depends on: the files' names (the entries' origins name
     them) and bytes, this format and the versions that read it."""
     h = hashlib.sha256(_MAGIC)
-    versions = (__version__, importlib.metadata.version("daachorse"), sys.implementation.cache_tag)
+    versions = (
+        CACHE_FORMAT,
+        __version__,
+        importlib.metadata.version("daachorse"),
+        sys.implementation.cache_tag,  # (the marshal format)
+    )
     for part in versions:
         h.update(f"{part}\0".encode())
     for f, data in sources:
