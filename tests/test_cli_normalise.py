@@ -306,9 +306,18 @@ def test_the_glossary_cache_changes_no_byte(
         "warm2": ["--cache-dir", str(cache), "--workers", "2"],
         "none": ["--no-cache", "--cache-dir", str(tmp_path / "unused"), "--workers", "1"],
     }
+    real_compile = compiled.compile_glossary
+
+    def no_compile(*args: object) -> object:
+        raise AssertionError("a warm run compiled the glossary")
+
     for name, extra in runs.items():
+        # The warm runs must read the cache: compiling is refused there.
+        monkeypatch.setattr(compiled, "compile_glossary", no_compile if "warm" in name
+                            else real_compile)  # fmt: skip
         assert _run([*base, *extra, "--out", str(tmp_path / name)])[0] == 0
         assert len(list(cache.glob("*" + compiled.CACHE_SUFFIX))) == 1
+    monkeypatch.setattr(compiled, "compile_glossary", no_compile)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     spawn = ["--cache-dir", str(cache), "--workers", "2", "--out", str(tmp_path / "spawn")]
     assert _run([*base, *spawn])[0] == 0

@@ -3,9 +3,11 @@ read back, and a cache that can be stale, damaged or unwritable without changing
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,37 @@ def test_entries_are_built_once_and_on_first_use(tmp_path: Path) -> None:
     assert read.spec(0)[1] is e and len(read._built) == 1
 
 
+def test_one_file_per_glossary_folder_whatever_its_files(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    shutil.copytree(HERE / "fixtures" / "glossary" / "folder", folder)
+    cache = tmp_path / "cache"
+    load_compiled(folder, cache, min_forms=0)
+    extra = "[zz-kyiv-city]\ntype: place\nja: キーウ市\nen: Kyiv City\n"
+    (folder / "x.gloss").write_text(extra, "utf-8")
+    assert "キーウ市" in load_compiled(folder, cache, min_forms=0).forms
+    (folder / "x.gloss").rename(folder / "y.gloss")
+    assert load_compiled(folder, cache, min_forms=0).paths[-1].endswith("y.gloss")
+    assert len(_cache_files(cache)) == 1
+    assert load_compiled(folder, cache, min_forms=0).source == _cache_files(cache)[0]
+
+
+def test_stale_temporary_files_go_and_new_files_are_readable(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_compiled(MINI, cache, min_forms=0)
+    (file,) = _cache_files(cache)
+    stale, fresh = cache / f".{file.name}.1.aa.tmp", cache / f".{file.name}.2.bb.tmp"
+    for tmp in (stale, fresh):
+        tmp.write_bytes(b"half")
+    old = time.time() - compiled.STALE_TMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    file.unlink()
+    load_compiled(MINI, cache, min_forms=0)  # writes again
+    assert not stale.exists() and fresh.exists()  # (fresh: maybe another run's)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert file.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
 def test_small_glossaries_and_no_cache_dir_write_nothing(tmp_path: Path) -> None:
     load_compiled(MINI, tmp_path)  # far below CACHE_MIN_FORMS
     load_compiled(MINI, None, min_forms=0)
@@ -122,14 +155,17 @@ def test_another_format_or_version_is_never_read(
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     monkeypatch.setattr(compiled, "__version__", "0.0.0-other")
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
+    monkeypatch.setattr(compiled, "_code_digest", lambda: b"another parser")
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
     assert len(_cache_files(tmp_path)) == 1
 
 
-@pytest.mark.parametrize(
-    "damage",
-    ["flip-body", "flip-key", "truncate", "empty", "foreign", "extend"],
-)
+DAMAGES = ["flip-body", "flip-key", "flip-crc", "flip-length", "huge-length", "truncate",
+           "empty", "foreign", "extend"]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_cache_file_is_rebuilt(damage: str, tmp_path: Path) -> None:
     good = load_compiled(MINI, tmp_path, min_forms=0)
     (file,) = _cache_files(tmp_path)
@@ -139,6 +175,12 @@ def test_a_damaged_cache_file_is_rebuilt(damage: str, tmp_path: Path) -> None:
         data[len(data) // 2] ^= 0x40
     elif damage == "flip-key":
         data[head] ^= 0x01
+    elif damage == "flip-crc":
+        data[head + 32] ^= 0x01
+    elif damage == "flip-length":  # the first length, and the automaton's bytes with it
+        data[head + 36] ^= 0x01
+    elif damage == "huge-length":  # must not be read (a MemoryError), only refused
+        data[head + 36 + 5] ^= 0x40
     elif damage == "truncate":
         del data[len(data) * 2 // 3 :]
     elif damage == "empty":
@@ -168,7 +210,7 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
 def test_a_broken_glossary_is_refused_and_not_cached(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gloss"
     bad.write_text("[a]\nja: ア\nen: A\n\n[b]\nja: ア\nen: B\n", "utf-8")
-    with pytest.raises(GlossaryError, match=r"bad\.gloss"):
+    with pytest.raises(GlossaryError, match=r"bad\.gloss:\d+"):
         load_compiled(bad, tmp_path / "cache", min_forms=0)
     assert not (tmp_path / "cache").exists() or _cache_files(tmp_path / "cache") == []
 
@@ -221,7 +263,7 @@ def test_entries_round_trip_through_the_cache_format(entries: list[Entry]) -> No
     paths = {"g/a.gloss": 0, "g/b.gloss": 1}
     for e in entries:
         back = compiled._decode_entry(
-            compiled.marshal.loads(compiled._encode_entry(e, paths)), ("g/a.gloss", "g/b.gloss")
+            marshal.loads(compiled._encode_entry(e, paths)), ("g/a.gloss", "g/b.gloss")
         )
         assert back == e and back.origin == e.origin
         assert [v.origin for v in back.variants] == [v.origin for v in e.variants]

@@ -16,25 +16,35 @@ The output is the same bytes with or without it.
 from __future__ import annotations
 
 import contextlib
+import functools
+import glob
 import hashlib
 import importlib.metadata
 import marshal
 import os
+import secrets
 import struct
 import sys
-import tempfile
+import time
 import zlib
 from array import array
 from collections.abc import Sequence
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, compress, islice
+from operator import eq, itemgetter, ne
 from pathlib import Path
 from typing import Any
 
 import daachorse
 
 from glossnorm import __version__
-from glossnorm.glossary import NO_RULE, Glossary, parse_glossary, paused_gc, read_glossary
+from glossnorm.glossary import (
+    NO_RULE,
+    Glossary,
+    default_glossary_path,
+    parse_glossary,
+    paused_gc,
+    read_glossary,
+)
 from glossnorm.model import Entry, EntryType, Lang, Origin, Rule, Variant
 
 PatternSpec = tuple[str, Entry, Lang, "str | None", Rule, "str | None"]
@@ -48,7 +58,12 @@ CACHE_SUFFIX = ".glossnorm-cache"
 CACHE_FORMAT = 1
 _MAGIC = b"glossnorm compiled glossary\n"
 _SECTIONS = 7
-_HEAD = struct.Struct(f"<32sI{_SECTIONS}Q")  # key, crc32 of the sections, their lengths
+_HEAD = struct.Struct("<32sI")  # the key; a crc32 of the lengths and the sections
+_LENGTHS = struct.Struct(f"<{_SECTIONS}Q")
+STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a killed run
+# What the compiled form depends on besides the glossary: the code that parses, validates
+# and compiles it (a change to it without a new version must not serve old entries).
+_SOURCES = ("compiled.py", "glossary.py", "model.py")
 _LANGS = (Lang.JA, Lang.EN)
 _TYPES = {t.value: t for t in EntryType}
 
@@ -136,8 +151,8 @@ def _compile_entries(entries: Sequence[Entry], paths: Sequence[str]) -> Compiled
                 add((v.form, k, j))
         rows.sort(key=itemgetter(0))  # stable: a form's listings stay in glossary order
         forms = list(map(itemgetter(0), rows))
-        if len(set(forms)) < len(forms):  # some form listed twice (rare)
-            rows = [r for i, r in enumerate(rows) if i == 0 or forms[i - 1] != r[0]]
+        if any(map(eq, forms, islice(forms, 1, None))):  # some form listed twice (rare)
+            rows = list(compress(rows, map(ne, forms, [None, *forms])))
             forms = list(map(itemgetter(0), rows))
         owner = array("i", map(itemgetter(1), rows))
         slot = array("i", map(itemgetter(2), rows))
@@ -176,7 +191,8 @@ def load_compiled(
     if cache_dir is None:
         return compile_glossary(parse_glossary(sources))
     key = _key(sources)
-    file = cache_dir / (_slot_name(sources) + CACHE_SUFFIX)
+    file = cache_dir / (_slot_name(default_glossary_path() if path is None else path)
+                        + CACHE_SUFFIX)  # fmt: skip
     cached = _read_cache(file, key)
     if cached is not None:
         return cached
@@ -188,26 +204,47 @@ def load_compiled(
 
 def _key(sources: Sequence[tuple[Path, bytes]]) -> bytes:
     """What the compiled glossary depends on: the files' names (the entries' origins name
-    them) and bytes, this format and the versions that read it."""
+    them) and bytes, this format, the code and the versions that read it."""
     h = hashlib.sha256(_MAGIC)
     versions = (
         CACHE_FORMAT,
         __version__,
-        importlib.metadata.version("daachorse"),
+        _version("daachorse"),
         sys.implementation.cache_tag,  # (the marshal format)
+        sys.byteorder,  # (the arrays are native)
     )
     for part in versions:
         h.update(f"{part}\0".encode())
+    h.update(_code_digest())
     for f, data in sources:
         h.update(f"{f}\0{len(data)}\0".encode("utf-8", "surrogatepass"))
         h.update(data)
     return h.digest()
 
 
-def _slot_name(sources: Sequence[tuple[Path, bytes]]) -> str:
-    """One cache file per glossary location: a rebuild replaces it, so edits do not pile
-    up files."""
-    where = "\0".join(os.path.abspath(f) for f, _ in sources)
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:  # (a build without its metadata)
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> bytes:
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _SOURCES:
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:  # (run from an archive: the version stands for the code)
+            h.update(name.encode())
+    return h.digest()
+
+
+def _slot_name(root: str | Path) -> str:
+    """One cache file per glossary location (the file or folder given): a rebuild
+    replaces it, so edits, added or renamed files do not pile up files."""
+    where = os.path.abspath(root)
     return hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
@@ -273,15 +310,20 @@ def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> None:
     sections = _sections(c)
     if sections is None:
         return
-    crc = 0
+    lengths = _LENGTHS.pack(*map(len, sections))
+    crc = zlib.crc32(lengths)
     for part in sections:
         crc = zlib.crc32(part, crc)
     tmp = ""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+        _remove_stale(file)
+        tmp = str(file.parent / f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        # Mode 0o666 less the umask, as any new file (mkstemp's 0600 would shut the other
+        # users of a shared cache folder out).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + _HEAD.pack(key, crc, *map(len, sections)))
+            fh.write(_MAGIC + _HEAD.pack(key, crc) + lengths)
             for part in sections:
                 fh.write(part)
         os.replace(tmp, file)
@@ -294,10 +336,22 @@ def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> None:
                 os.unlink(tmp)
 
 
+def _remove_stale(file: Path) -> None:
+    """Temporary files of ``file`` left by killed runs (a recent one may be another
+    run's, still being written)."""
+    old = time.time() - STALE_TMP_SECONDS
+    for tmp in file.parent.glob(f".{glob.escape(file.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < old:
+                tmp.unlink()
+
+
 def _sections(c: CompiledGlossary) -> list[bytes] | None:
     """The automaton, the forms, each form's entry and slot, and the entries: the bytes
     of a cache file after its head. None when a form holds a line break (never, in a
-    valid glossary) and the forms cannot be joined by them."""
+    valid glossary) and the forms cannot be joined by them, or when there are none."""
+    if not c.forms:
+        return None
     joined = "\n".join(c.forms)
     if joined.count("\n") != len(c.forms) - 1:
         return None
@@ -327,20 +381,25 @@ def _read_cache(file: Path, key: bytes) -> CompiledGlossary | None:
     """The compiled glossary in ``file`` if it is whole and was made from the same files
     by this version; else None. Each section is read into its own bytes (the automaton
     is deserialised from bytes only): the file is copied once."""
+    size = len(_MAGIC) + _HEAD.size + _LENGTHS.size
     try:
         with open(file, "rb") as fh:
-            head = fh.read(len(_MAGIC) + _HEAD.size)
-            if len(head) != len(_MAGIC) + _HEAD.size or not head.startswith(_MAGIC):
+            head = fh.read(size)
+            if len(head) != size or not head.startswith(_MAGIC):
                 return None
-            found, crc, *lengths = _HEAD.unpack_from(head, len(_MAGIC))
+            found, crc = _HEAD.unpack_from(head, len(_MAGIC))
             if found != key:
                 return None
+            lengths = _LENGTHS.unpack_from(head, size - _LENGTHS.size)
+            # (a damaged length must not ask for terabytes)
+            if size + sum(lengths) != os.fstat(fh.fileno()).st_size:
+                return None
             sections = [fh.read(n) for n in lengths]
-            if fh.read(1) or list(map(len, sections)) != lengths:
+            if fh.read(1) or tuple(map(len, sections)) != lengths:
                 return None
     except OSError:
         return None
-    check = 0
+    check = zlib.crc32(head[size - _LENGTHS.size :])
     for part in sections:
         check = zlib.crc32(part, check)
     if check != crc:
