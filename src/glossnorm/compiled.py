@@ -3,7 +3,7 @@
 Matching needs three things of a glossary: its forms, sorted; an automaton over them; and,
 for a form the corpus mentions, what that form means (its entry, language, replacement and
 rule). A 100,000-entry glossary has 561k forms. Parsing, validating and compiling it takes
-about 3.5 s at every start, while a corpus mentions a few thousand of its entries.
+about 4.5 s at every start, while a corpus mentions a few thousand of its entries.
 
 So a large compiled glossary is cached, like a compiled Sudachi or MeCab dictionary. The
 cache is keyed by the bytes of the glossary's files, so any edit rebuilds it. A later run
@@ -191,8 +191,8 @@ def load_compiled(
     if cache_dir is None:
         return compile_glossary(parse_glossary(sources))
     key = _key(sources)
-    file = cache_dir / (_slot_name(default_glossary_path() if path is None else path)
-                        + CACHE_SUFFIX)  # fmt: skip
+    root = default_glossary_path() if path is None else path
+    file = cache_dir / f"{_slot_name(root)}{CACHE_SUFFIX}"
     cached = _read_cache(file, key)
     if cached is not None:
         return cached
