@@ -328,6 +328,24 @@ def test_the_glossary_cache_changes_no_byte(
             assert (tmp_path / run / name).read_bytes() == want, (run, name)
 
 
+def test_an_unwritable_glossary_cache_warns_and_changes_nothing(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glossnorm import compiled
+
+    monkeypatch.setattr(compiled, "CACHE_MIN_FORMS", 0)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", "utf-8")
+    base = ["normalise", str(corpus), "--glossary", MINI, "--workers", "1"]
+    code, output = _run([*base, "--cache-dir", str(blocker), "--out", str(tmp_path / "a")])
+    assert code == 0
+    assert f"warning: {blocker}: cannot write the compiled glossary" in output
+    assert "--no-cache" in output
+    assert _run([*base, "--no-cache", "--out", str(tmp_path / "b")])[0] == 0
+    for name in ("corpus.jsonl", "corpus.txt", "duplicates.jsonl", "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
 def test_refuses_non_empty_out_without_force(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -200,6 +200,8 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     blocker.write_text("x", "utf-8")
     c = load_compiled(MINI, blocker / "cache", min_forms=0)
     assert c.source is None and len(c.forms) > 0
+    assert c.cache_problem is not None and str(blocker / "cache") in c.cache_problem
+    assert load_compiled(MINI, tmp_path / "ok", min_forms=0).cache_problem is None
     if hasattr(os, "geteuid") and os.geteuid() != 0:  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o500)

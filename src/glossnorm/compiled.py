@@ -73,7 +73,7 @@ class CompiledGlossary:
     each form's spec, built on first use. ``len()`` and ``paths`` are the glossary's."""
 
     __slots__ = ("_built", "_entries", "_owner", "_records", "_slot", "automaton",
-                 "entry_count", "forms", "paths", "source")  # fmt: skip
+                 "cache_problem", "entry_count", "forms", "paths", "source")  # fmt: skip
 
     def __init__(
         self,
@@ -91,14 +91,11 @@ class CompiledGlossary:
         self.entry_count = len(entries)
         self.automaton = automaton
         self.source: Path | None = None  # the cache file it came from
-        if isinstance(entries, _Records):
-            self._records: _Records | None = entries
-            self._built: dict[int, Entry] = {}
-            self._entries: Sequence[Entry] = ()
-        else:
-            self._records = None
-            self._built = {}
-            self._entries = entries
+        self.cache_problem: str | None = None  # why it could not be cached, for a warning
+        # Entries in memory, or a cache file's records decoded into _built on first use.
+        self._records = entries if isinstance(entries, _Records) else None
+        self._entries: Sequence[Entry] = () if isinstance(entries, _Records) else entries
+        self._built: dict[int, Entry] = {}
 
     def __len__(self) -> int:
         return self.entry_count
@@ -198,7 +195,7 @@ def load_compiled(
         return cached
     compiled = compile_glossary(parse_glossary(sources))
     if len(compiled.forms) >= (CACHE_MIN_FORMS if min_forms is None else min_forms):
-        _write_cache(file, key, compiled)
+        compiled.cache_problem = _write_cache(file, key, compiled)
     return compiled
 
 
@@ -278,7 +275,7 @@ def _decode_origin(o: tuple[int | str, int, int] | None, paths: tuple[str, ...])
 
 
 def _encode_rule(r: Rule) -> tuple[Any, ...] | None:
-    if r is NO_RULE or r == NO_RULE:  # (the parser shares one empty rule)
+    if r.is_empty:
         return None
     return (r.before, r.after, r.token, r.headline, r.infix)
 
@@ -303,13 +300,14 @@ def _decode_entry(data: Any, paths: tuple[str, ...]) -> Entry:
     return Entry(eid, _TYPES[etype], ja, en, vs, note, rejects, _decode_origin(origin, paths))
 
 
-def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> None:
+def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> str | None:
     """Write ``c`` to ``file`` through a temporary sibling and a rename, so a reader sees
     a whole file or none. Without fsync: a file torn by a crash fails its checksum and is
-    rebuilt. A cache that cannot be written (read-only, full disk) is skipped."""
+    rebuilt. A cache that cannot be written (read-only, full disk) is skipped: returns
+    why, for the caller to warn."""
     sections = _sections(c)
     if sections is None:
-        return
+        return None
     lengths = _LENGTHS.pack(*map(len, sections))
     crc = zlib.crc32(lengths)
     for part in sections:
@@ -328,12 +326,16 @@ def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> None:
                 fh.write(part)
         os.replace(tmp, file)
         tmp = ""
-    except OSError:
-        pass
+    except OSError as exc:
+        return (
+            f"{file.parent}: cannot write the compiled glossary ({exc.strerror or exc}), so "
+            "it is compiled again in every run: give --cache-dir a writable folder, or --no-cache"
+        )
     finally:
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+    return None
 
 
 def _remove_stale(file: Path) -> None:

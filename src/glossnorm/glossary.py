@@ -632,14 +632,14 @@ def read_utf8(path: Path, error: type[Exception] = GlossaryError, what: str = "g
     return decode_utf8(read_bytes(path, error, what), path, error, what)
 
 
-def read_glossary_file(path: Path) -> str:
-    return read_utf8(path).removeprefix("\ufeff")
-
-
 def iter_parsed(path: str | Path) -> Iterator[tuple[Path, list[Entry], list[str]]]:
-    for f in glossary_files(path):
-        entries, problems = parse_text(read_glossary_file(f), str(f))
+    for f, data in read_glossary(path):
+        entries, problems = parse_text(_text(data, f), str(f))
         yield f, entries, problems
+
+
+def _text(data: bytes, f: Path) -> str:
+    return decode_utf8(data, f).removeprefix("\ufeff")
 
 
 def load_glossary(path: str | Path | None = None) -> Glossary:
@@ -660,8 +660,7 @@ def parse_glossary(sources: Sequence[tuple[Path, bytes]]) -> Glossary:
         entries: list[Entry] = []
         problems: list[str] = []
         for f, data in sources:
-            text = decode_utf8(data, f).removeprefix("\ufeff")
-            ents, probs = parse_text(text, str(f))
+            ents, probs = parse_text(_text(data, f), str(f))
             entries.extend(ents)
             problems.extend(probs)
         found, owners = check_entries(entries)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import sys
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from glossnorm.cli._app import app, guarded, warn_problems
-from glossnorm.compiled import default_cache_dir, load_compiled
+from glossnorm.compiled import CompiledGlossary, default_cache_dir, load_compiled
 from glossnorm.dedup import DedupConfig
 from glossnorm.errors import GlossnormError, UsageError
 from glossnorm.ingest import IngestOptions
@@ -158,7 +157,12 @@ def normalise_cmd(
         # The glossary loads once the inputs are checked (with several workers, while a
         # reader process reads them: pipeline.Feed).
         cache = None if no_cache else cache_dir or default_cache_dir()
-        load = partial(load_compiled, glossary, cache)
+
+        def load() -> CompiledGlossary:
+            compiled = load_compiled(glossary, cache)
+            if compiled.cache_problem:
+                print(f"glossnorm: warning: {compiled.cache_problem}", file=sys.stderr)
+            return compiled
         stats = normalise_corpus(
             inputs, load, opts, out, force=force, index=index, progress=tick, options=options
         )
