@@ -225,10 +225,12 @@ def test_workers_give_identical_bytes(corpus: Path, tmp_path: Path) -> None:
     "fork" not in __import__("multiprocessing").get_all_start_methods(),
     reason="the counting wrappers reach the workers by fork",
 )
+@pytest.mark.parametrize("token_rules", [True, False])
 def test_automaton_and_sudachi_load_once_per_process(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token_rules: bool
 ) -> None:
-    # Every document's headline 美 needs a Sudachi token check, in whichever worker gets it.
+    # Every document's headline 美 needs a Sudachi token check, in whichever worker gets
+    # it; without the glossary's token rules, nothing needs Sudachi.
     import os
     from collections import Counter
 
@@ -257,15 +259,21 @@ def test_automaton_and_sudachi_load_once_per_process(
     monkeypatch.setattr(sudachipy, "Dictionary", dictionary)
     monkeypatch.setattr(compiled, "_automaton", build)
     match._sudachi.cache_clear()  # a load by an earlier test would be inherited
+    glossary = Path(MINI)
+    if not token_rules:
+        glossary = tmp_path / "no-token.gloss"
+        glossary.write_text(Path(MINI).read_text("utf-8").replace("; token}", "}"), "utf-8")
     out = tmp_path / "out"
-    args = ["normalise", str(corpus), "--glossary", MINI, "--out", str(out), "--workers", "2"]
+    args = ["normalise", str(corpus), "--glossary", str(glossary), "--out", str(out),
+            "--workers", "2"]  # fmt: skip
     assert _run(args)[0] == 0
     loads = Counter(log.read_text("utf-8").split("\n")[:-1])
     assert all(n == 1 for n in loads.values()), loads  # never twice in one process
     kinds = Counter(line.split()[0] for line in loads)
-    # The automaton is built once, before the workers fork; Sudachi loads in the workers.
-    assert kinds["automaton"] == 1 and 1 <= kinds["sudachi"] <= 2, loads
-    assert f"automaton {os.getpid()}" in loads and f"sudachi {os.getpid()}" not in loads
+    # The automaton and Sudachi are loaded once, here, before the workers fork.
+    assert kinds == Counter(automaton=1, sudachi=int(token_rules)), loads
+    assert f"automaton {os.getpid()}" in loads
+    assert (f"sudachi {os.getpid()}" in loads) is token_rules
     assert _read(out)[2]["documents"] == len(list(corpus.glob("*.txt")))
 
 

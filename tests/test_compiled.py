@@ -66,6 +66,18 @@ def test_forms_sorted_unique_first_listing_wins() -> None:
     assert len(c) == 2
 
 
+def test_token_rules_are_known_without_building_an_entry(tmp_path: Path) -> None:
+    # (the pipeline loads Sudachi before the workers fork only where a rule needs it)
+    token = Variant("奈藤", Lang.JA, Rule(token=True))
+    nato = Entry("nato", EntryType.ORGANISATION, "NATO", "NATO", (Variant("ナトー", Lang.JA),))
+    assert compile_glossary(Glossary.of([nato])).token_rules is False
+    both = Glossary.of([nato, Entry("nato2", EntryType.ORGANISATION, "北約", "NATO2", (token,))])
+    assert compile_glossary(both).token_rules is True
+    load_compiled(MINI, tmp_path, min_forms=0)
+    read = load_compiled(MINI, tmp_path, min_forms=0)
+    assert read.source is not None and read.token_rules is True and read._built == {}
+
+
 def test_an_empty_glossary_compiles_to_no_automaton() -> None:
     c = compile_glossary(Glossary.of([]))
     assert c.forms == [] and c.automaton is None
@@ -80,6 +92,8 @@ def test_read_back_gives_the_same_specs_and_hits(source: Path | None, tmp_path: 
     assert read.source == _cache_files(tmp_path)[0]
     assert read.forms == built.forms and read.paths == built.paths and len(read) == len(built)
     assert _specs(read) == _specs(built)
+    folder = source == HERE / "fixtures" / "glossary" / "folder"  # (the only one without)
+    assert read.token_rules is built.token_rules is not folder
     fresh, cached = Matcher(load_glossary(source)), Matcher(read)
     for text in TEXTS:
         assert cached.find_spans(text) == fresh.find_spans(text)
@@ -156,6 +170,11 @@ def test_another_format_or_version_is_never_read(
     monkeypatch.setattr(compiled, "__version__", "0.0.0-other")
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     monkeypatch.setattr(compiled, "_code_digest", lambda: b"another parser")
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is None
+    # another daachorse build (the serialised automaton is in its own format)
+    so = Path(compiled.daachorse.daachorse.__file__)
+    shutil.copy(so, tmp_path / so.name)
+    monkeypatch.setattr(compiled.daachorse.daachorse, "__file__", str(tmp_path / so.name))
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
     assert len(_cache_files(tmp_path)) == 1

@@ -19,7 +19,6 @@ import contextlib
 import functools
 import glob
 import hashlib
-import importlib.metadata
 import marshal
 import os
 import secrets
@@ -55,9 +54,9 @@ CACHE_MIN_FORMS = 20_000
 CACHE_SUFFIX = ".glossnorm-cache"
 # Bump CACHE_FORMAT when the sections, the entry records or what a slot means change: it
 # is part of the key, so files of another format are never read, only replaced.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _MAGIC = b"glossnorm compiled glossary\n"
-_SECTIONS = 7
+_SECTIONS = 8
 _HEAD = struct.Struct("<32sI")  # the key; a crc32 of the lengths and the sections
 _LENGTHS = struct.Struct(f"<{_SECTIONS}Q")
 STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a killed run
@@ -73,7 +72,8 @@ class CompiledGlossary:
     each form's spec, built on first use. ``len()`` and ``paths`` are the glossary's."""
 
     __slots__ = ("_built", "_entries", "_owner", "_records", "_slot", "automaton",
-                 "cache_problem", "entry_count", "forms", "paths", "source")  # fmt: skip
+                 "cache_problem", "entry_count", "forms", "paths", "source",
+                 "token_rules")  # fmt: skip
 
     def __init__(
         self,
@@ -83,6 +83,7 @@ class CompiledGlossary:
         entries: Sequence[Entry] | _Records,
         paths: Sequence[str],
         automaton: daachorse.CharwiseDoubleArrayAhoCorasick | None,
+        token_rules: bool,
     ) -> None:
         self.forms = forms
         self._owner = owner
@@ -90,6 +91,7 @@ class CompiledGlossary:
         self.paths = tuple(paths)
         self.entry_count = len(entries)
         self.automaton = automaton
+        self.token_rules = token_rules  # some form is checked against Sudachi's tokens
         self.source: Path | None = None  # the cache file it came from
         self.cache_problem: str | None = None  # why it could not be cached, for a warning
         # Entries in memory, or a cache file's records decoded into _built on first use.
@@ -153,7 +155,8 @@ def _compile_entries(entries: Sequence[Entry], paths: Sequence[str]) -> Compiled
             forms = list(map(itemgetter(0), rows))
         owner = array("i", map(itemgetter(1), rows))
         slot = array("i", map(itemgetter(2), rows))
-        return CompiledGlossary(forms, owner, slot, entries, paths, _automaton(forms))
+        token = any(v.rule.token for e in entries for v in e.variants)
+        return CompiledGlossary(forms, owner, slot, entries, paths, _automaton(forms), token)
 
 
 def _automaton(forms: list[str]) -> daachorse.CharwiseDoubleArrayAhoCorasick | None:
@@ -206,7 +209,7 @@ def _key(sources: Sequence[tuple[Path, bytes]]) -> bytes:
     versions = (
         CACHE_FORMAT,
         __version__,
-        _version("daachorse"),
+        _module_identity(getattr(daachorse, "daachorse", daachorse)),  # (its extension)
         sys.implementation.cache_tag,  # (the marshal format)
         sys.byteorder,  # (the arrays are native)
     )
@@ -219,11 +222,15 @@ def _key(sources: Sequence[tuple[Path, bytes]]) -> bytes:
     return h.digest()
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:  # (a build without its metadata)
-        return "unknown"
+def _module_identity(module: Any) -> str:
+    """Where ``module`` lies, its size and time: another build or release of it is another
+    file. (Its distribution's version would take importlib.metadata, 15-30 ms of every
+    start, for the same answer.)"""
+    where = str(getattr(module, "__file__", None) or module.__name__)
+    with contextlib.suppress(OSError):
+        st = os.stat(where)
+        return f"{where}\0{st.st_size}\0{st.st_mtime_ns}"
+    return where
 
 
 @functools.lru_cache(maxsize=1)
@@ -349,9 +356,10 @@ def _remove_stale(file: Path) -> None:
 
 
 def _sections(c: CompiledGlossary) -> list[bytes] | None:
-    """The automaton, the forms, each form's entry and slot, and the entries: the bytes
-    of a cache file after its head. None when a form holds a line break (never, in a
-    valid glossary) and the forms cannot be joined by them, or when there are none."""
+    """The automaton, the forms, each form's entry and slot, the entries, their files'
+    paths and the flags: the bytes of a cache file after its head. None when a form holds
+    a line break (never, in a valid glossary) and the forms cannot be joined by them, or
+    when there are none."""
     if not c.forms:
         return None
     joined = "\n".join(c.forms)
@@ -376,6 +384,7 @@ def _sections(c: CompiledGlossary) -> list[bytes] | None:
         offsets.tobytes(),
         data,
         marshal.dumps(paths),
+        marshal.dumps((c.token_rules,)),
     ]
 
 
@@ -420,7 +429,7 @@ def _restore(sections: list[bytes]) -> CompiledGlossary:
 
 
 def _from_sections(sections: list[bytes]) -> CompiledGlossary | None:
-    auto, forms, owner, slot, offsets, data, paths = sections
+    auto, forms, owner, slot, offsets, data, paths, flags = sections
     try:
         with paused_gc():
             automaton = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(auto)
@@ -430,9 +439,12 @@ def _from_sections(sections: list[bytes]) -> CompiledGlossary | None:
             slot_arr.frombytes(slot)
             offset_arr.frombytes(offsets)
             path_tuple = tuple(marshal.loads(paths))
+            (token_rules,) = marshal.loads(flags)
     except (ValueError, TypeError, EOFError):
         return None
-    if not len(form_list) == len(owner_arr) == len(slot_arr):
+    if not len(form_list) == len(owner_arr) == len(slot_arr) or not isinstance(token_rules, bool):
         return None
     records = _Records(data, offset_arr, path_tuple)
-    return CompiledGlossary(form_list, owner_arr, slot_arr, records, path_tuple, automaton)
+    return CompiledGlossary(
+        form_list, owner_arr, slot_arr, records, path_tuple, automaton, token_rules
+    )

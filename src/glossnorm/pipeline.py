@@ -197,11 +197,16 @@ def make_stage(glossary: Glossary | CompiledGlossary, opts: Options) -> Stage:
     return Stage(SegmentRenderer(Matcher(glossary), opts.gloss_inline), rules, opts.dedup)
 
 
-def _frozen_stage(glossary: Glossary | CompiledGlossary, opts: Options) -> Stage:
+def _frozen_stage(
+    glossary: Glossary | CompiledGlossary, opts: Options, forking: bool = False
+) -> Stage:
     """The stage for a run. Its glossary and automaton live as long as the run, so they
     are moved out of the GC's sight: collections stop rescanning them, and forked workers
-    stop touching (copying) their pages. ``iter_results`` unfreezes at the end."""
+    stop touching (copying) their pages. ``iter_results`` unfreezes at the end.
+    ``forking``: workers will be forked from this process, and share what it loads."""
     stage = make_stage(glossary, opts)
+    if forking:
+        stage.renderer.matcher.load_tokenizer()
     gc.freeze()
     return stage
 
@@ -705,7 +710,7 @@ def _iter_parallel(
     fork = _can_fork()
     try:
         if fork:
-            _STAGE = _frozen_stage(glossary, opts)
+            _STAGE = _frozen_stage(glossary, opts, forking=True)
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         with ProcessPoolExecutor(
             max_workers=opts.workers,
