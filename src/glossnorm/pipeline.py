@@ -64,7 +64,9 @@ LONG_DOC_CHARS = 1_000_000
 # peak read whole, 199 MiB so).
 STREAM_BYTES = 4 << 20
 MAX_NOTES = 1000  # cleaning notes kept for summary.json (all are counted)
-RUN_GC_THRESHOLD = 50_000  # allocations between two young-generation collections in a run
+# Collector thresholds in a run: 50,000 allocations between two young-generation
+# collections (see iter_results).
+RUN_GC_THRESHOLDS = (50_000, 20, 100)
 # Workers run this much nicer than the main process, whose accounting, near dedup and
 # writing are the run's serial part: N workers and the main process share N cores, and a
 # main process that waits for a core holds up every worker behind it. Near dedup on 20 MB
@@ -688,7 +690,7 @@ def iter_results(
     # dedup index): the default collector thresholds make it rescan those again and again.
     # Rarer collections (forked workers inherit the setting) still catch any cycle.
     thresholds = gc.get_threshold()
-    gc.set_threshold(RUN_GC_THRESHOLD, 20, 100)
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
     try:
         if opts.workers <= 1:
             stage = _frozen_stage(glossary, opts)
