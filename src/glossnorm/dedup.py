@@ -270,7 +270,19 @@ def fingerprint(text: str, cfg: DedupConfig) -> Fingerprint:
 
 def fingerprints(texts: Sequence[str], cfg: DedupConfig) -> list[Fingerprint]:
     """:func:`fingerprint` of many texts; several times faster per text (one numpy pass for
-    the whole batch), so workers should call this on their chunk of segments."""
+    the whole batch)."""
+    make = Fingerprint._make
+    return [make(row) for row in fingerprint_rows(texts, cfg)]
+
+
+# A Fingerprint's fields as a plain tuple: what workers send, one per segment (a NamedTuple
+# pickles 4x slower each way: 0.06 s per 20 MB in the workers, 0.05 s in the main process).
+FingerprintRow = tuple[bytes, "bytes | None", "bytes | None", int, "bytes | None"]
+
+
+def fingerprint_rows(texts: Sequence[str], cfg: DedupConfig) -> list[FingerprintRow]:
+    """:func:`fingerprints` as plain tuples, built as such (workers call this on their
+    chunk of segments)."""
     folded = [fold(t) for t in texts]
     # surrogatepass: a lone surrogate (e.g. from surrogateescape decoding) must not crash.
     exact = [
@@ -288,13 +300,15 @@ def fingerprints(texts: Sequence[str], cfg: DedupConfig) -> list[Fingerprint]:
         for row, i in enumerate(near):
             sh = flat_le[offs[row] : offs[row + 1]].tobytes()
             sigs[i] = (mins_le[row].tobytes(), sh, keys[row].tobytes())
-    out = []
+    if not sigs:
+        return [(h, None, None, len(f), None) for h, f in zip(exact, folded, strict=True)]
+    out: list[FingerprintRow] = []
     for i, f in enumerate(folded):
         got = sigs.get(i)
         if got is None:
-            out.append(Fingerprint(exact[i], None, None, len(f)))
+            out.append((exact[i], None, None, len(f), None))
         else:
-            out.append(Fingerprint(exact[i], got[0], got[1], len(f), got[2]))
+            out.append((exact[i], got[0], got[1], len(f), got[2]))
     return out
 
 

@@ -37,7 +37,8 @@ from glossnorm.dedup import (
     DocDup,
     DupHit,
     Fingerprint,
-    fingerprints,
+    FingerprintRow,
+    fingerprint_rows,
 )
 from glossnorm.errors import GlossnormError
 from glossnorm.glossary import Glossary
@@ -95,10 +96,8 @@ class Options:
 
 # One segment after the per-document stages: (index, bytes of its corpus.jsonl line in
 # DocResult.records, entry id of each change, glosses, drop reason or None, fingerprint).
-# Plain tuples, not NamedTuples, down to the fingerprint's fields: one per segment crosses
-# the process boundary, and a NamedTuple pickles 4x slower each way (Fingerprint: 0.06 s
-# per 20 MB in the workers and 0.05 s in the main process, measured).
-FingerprintRow = tuple[bytes, "bytes | None", "bytes | None", int, "bytes | None"]
+# Plain tuples, not NamedTuples, down to the fingerprint's fields (dedup.FingerprintRow):
+# one per segment crosses the process boundary.
 SegmentResult = tuple[int, int, tuple[str, ...], int, "str | None", "FingerprintRow | None"]
 
 
@@ -276,8 +275,7 @@ def process_share(stage: Stage, share: Share) -> list[Part]:
     fps: Iterator[FingerprintRow | None] = iter([None] * len(texts))
     if stage.dedup.mode != "off" and texts:
         # One numpy pass for all the segments instead of one per segment.
-        rows = [tuple(fp) for fp in fingerprints(texts, stage.dedup)]
-        fps = iter(cast("list[FingerprintRow | None]", rows))
+        fps = iter(cast("list[FingerprintRow | None]", fingerprint_rows(texts, stage.dedup)))
     return [_part(dropped, content, fps) for dropped, content in results]
 
 
