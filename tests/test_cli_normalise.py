@@ -277,6 +277,37 @@ def test_automaton_and_sudachi_load_once_per_process(
     assert _read(out)[2]["documents"] == len(list(corpus.glob("*.txt")))
 
 
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="the failing wrapper reaches the workers by fork",
+)
+def test_a_sudachi_that_fails_to_load_fails_only_a_run_that_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loaded before the workers fork (the glossary has token rules), it is not needed by
+    # this text, and its failure must not stop the run: 1 or 2 workers alike.
+    import sudachipy
+
+    from glossnorm import match
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("no dictionary")
+
+    monkeypatch.setattr(sudachipy, "Dictionary", broken)
+    match._sudachi.cache_clear()
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("キエフでブリンケン氏が会見した。\n", "utf-8")
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        args = ["normalise", str(src), "--glossary", MINI, "--out", str(out),
+                "--workers", workers]  # fmt: skip
+        code, output = _run(args)
+        assert code == 0, output
+        assert _read(out)[2]["changes"] == 1  # キエフ -> キーウ, as without the failure
+    match._sudachi.cache_clear()
+
+
 def test_spawned_workers_give_identical_bytes(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -171,12 +171,26 @@ def test_another_format_or_version_is_never_read(
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     monkeypatch.setattr(compiled, "_code_digest", lambda: b"another parser")
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
-    # another daachorse build (the serialised automaton is in its own format)
-    so = Path(compiled.daachorse.daachorse.__file__)
-    shutil.copy(so, tmp_path / so.name)
-    monkeypatch.setattr(compiled.daachorse.daachorse, "__file__", str(tmp_path / so.name))
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
+    # daachorse's extension: the same bytes elsewhere (another environment) are the same
+    # build; other bytes, even at the same path, size and time, are another (the
+    # serialised automaton is in its own format)
+    ext = compiled.daachorse.daachorse
+    copy = tmp_path / "ext" / Path(ext.__file__).name
+    copy.parent.mkdir()
+    shutil.copy2(ext.__file__, copy)
+    monkeypatch.setattr(ext, "__file__", str(copy))
+    compiled._build_digest.cache_clear()
+    assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
+    data = bytearray(copy.read_bytes())
+    data[-1] ^= 1
+    stat = copy.stat()
+    copy.write_bytes(bytes(data))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    compiled._build_digest.cache_clear()
     assert load_compiled(MINI, tmp_path, min_forms=0).source is None
     assert load_compiled(MINI, tmp_path, min_forms=0).source is not None
+    compiled._build_digest.cache_clear()  # (the real file again, after monkeypatch)
     assert len(_cache_files(tmp_path)) == 1
 
 

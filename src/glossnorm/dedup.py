@@ -198,8 +198,8 @@ def choose_bands(threshold: float, num_perm: int, miss: float = 0.005) -> tuple[
 
 
 class Fingerprint(NamedTuple):
-    """What the index needs to know about one segment; computed in worker processes
-    (a NamedTuple: one per segment crosses the process boundary, and tuples pickle fast)."""
+    """What the index needs to know about one segment; computed in worker processes, and
+    sent from them as a plain tuple (``FingerprintRow``)."""
 
     exact: bytes  # 16-byte BLAKE2b of the folded text
     minhash: bytes | None  # num_perm little-endian uint32 (None: exact only)

@@ -3,8 +3,9 @@
 Finding is separate from applying (``normalise.py``): ``Matcher.find`` only returns spans.
 Every form of every entry, Japanese and English, canonical and variant, sits in one
 automaton, so the scan costs the same whatever the glossary size; the per-match checks
-run only where the automaton reports a hit. Sudachi is loaded (once per process) only
-when a ``token`` rule has to be checked.
+run only where the automaton reports a hit. Sudachi is loaded once per process, when a
+``token`` rule first has to be checked; before the workers fork, where the glossary has
+such a rule (``Matcher.load_tokenizer``).
 
 Boundary policy (docs/glossary-format.md):
 - a form whose edge is katakana does not match next to more katakana (ナト in ナトリウム);
@@ -15,6 +16,7 @@ Boundary policy (docs/glossary-format.md):
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from bisect import bisect_left, bisect_right
@@ -243,7 +245,10 @@ class Matcher:
         after this share it, where each would load its own on first need (~0.05 s of CPU
         apiece, in a run whose workers keep every core busy)."""
         if self.compiled.token_rules and self._boundaries is sudachi_boundaries:
-            _sudachi()
+            # A failure (a broken dictionary) comes back where a token is first checked,
+            # as it would without this: a corpus that needs none still runs.
+            with contextlib.suppress(Exception):
+                _sudachi()
 
     def _flag(self, pi: int) -> int:
         form, _, _, _, rule, _ = self.patterns.spec(pi)
