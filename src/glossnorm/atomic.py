@@ -2,6 +2,7 @@
 
 A reader (or a run killed half-way) sees the old file or the new one, never a torn one.
 A symbolic link is followed: its target gets the new text, and the link stays a link.
+Temporary files are named ``.NAME.*.tmp`` beside the file.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from glossnorm.errors import OutputError
@@ -26,7 +27,7 @@ def write_atomic_many(texts: Mapping[Path, str]) -> None:
     try:
         for path, text in texts.items():
             where = _target(path)
-            staged.append((_stage(where, text.encode("utf-8")), where))
+            staged.append((_stage(where, [text.encode("utf-8")]), where))
         for tmp, where in staged:
             os.replace(tmp, where)
         for d in {p.parent for _, p in staged}:
@@ -43,12 +44,25 @@ def write_atomic(path: Path, text: str) -> None:
     write_atomic_many({path: text})
 
 
+def write_bytes_atomic(path: Path, parts: Iterable[bytes], durable: bool = True) -> None:
+    """``path`` replaced by ``parts``, joined, through a temporary sibling; ``durable``
+    False skips the fsync (a file that a checksum guards, such as a cache, may be torn by
+    a crash and is then rebuilt). Raises OSError; nothing is left behind on failure."""
+    where = _target(path)
+    tmp = _stage(where, parts, durable)
+    try:
+        os.replace(tmp, where)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def _target(path: Path) -> Path:
     """The file a write to ``path`` must replace: a symbolic link's target."""
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def _stage(path: Path, data: bytes) -> str:
+def _stage(path: Path, parts: Iterable[bytes], durable: bool = True) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode: int | None = stat.S_IMODE(path.stat().st_mode)
@@ -57,9 +71,11 @@ def _stage(path: Path, data: bytes) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            for data in parts:
+                fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         if mode is None:  # a new file gets the usual umask-derived mode, not mkstemp's 0600
             umask = os.umask(0)
             os.umask(umask)

@@ -21,7 +21,6 @@ import glob
 import hashlib
 import marshal
 import os
-import secrets
 import struct
 import sys
 import time
@@ -36,6 +35,7 @@ from typing import Any
 import daachorse
 
 from glossnorm import __version__
+from glossnorm.atomic import write_bytes_atomic
 from glossnorm.glossary import (
     NO_RULE,
     Glossary,
@@ -326,29 +326,15 @@ def _write_cache(file: Path, key: bytes, c: CompiledGlossary) -> str | None:
     crc = zlib.crc32(lengths)
     for part in sections:
         crc = zlib.crc32(part, crc)
-    tmp = ""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(file)
-        tmp = str(file.parent / f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        # Mode 0o666 less the umask, as any new file (mkstemp's 0600 would shut the other
-        # users of a shared cache folder out).
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + _HEAD.pack(key, crc) + lengths)
-            for part in sections:
-                fh.write(part)
-        os.replace(tmp, file)
-        tmp = ""
+        write_bytes_atomic(file, [_MAGIC + _HEAD.pack(key, crc) + lengths, *sections], False)
     except OSError as exc:
         return (
             f"{file.parent}: cannot write the compiled glossary ({exc.strerror or exc}), so "
             "it is compiled again in every run: give --cache-dir a writable folder, or --no-cache"
         )
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
     return None
 
 

@@ -633,7 +633,13 @@ def read_utf8(path: Path, error: type[Exception] = GlossaryError, what: str = "g
 
 
 def iter_parsed(path: str | Path) -> Iterator[tuple[Path, list[Entry], list[str]]]:
-    for f, data in read_glossary(path):
+    return _parsed(read_glossary(path))
+
+
+def _parsed(
+    sources: Sequence[tuple[Path, bytes]],
+) -> Iterator[tuple[Path, list[Entry], list[str]]]:
+    for f, data in sources:
         entries, problems = parse_text(_text(data, f), str(f))
         yield f, entries, problems
 
@@ -659,8 +665,7 @@ def parse_glossary(sources: Sequence[tuple[Path, bytes]]) -> Glossary:
     with paused_gc():
         entries: list[Entry] = []
         problems: list[str] = []
-        for f, data in sources:
-            ents, probs = parse_text(_text(data, f), str(f))
+        for _, ents, probs in _parsed(sources):
             entries.extend(ents)
             problems.extend(probs)
         found, owners = check_entries(entries)
